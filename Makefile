@@ -1,0 +1,91 @@
+# Vanderpool top-level build. Sources are found by wildcard: adding a .c file
+# under emu/, frontend/ or testsuites/unit/ needs no edit here.
+#
+#   make            build build/vanderpool
+#   make demo       install missing packages (as root), build, run the demo
+#   make test       install missing packages, build, run every test tier
+#   make asan       everything (tests included) with ASan + UBSan in build-asan/
+#   make unit       libcheck unit tests only
+#   make guests     guest test images only
+
+BUILD ?= build
+CC ?= cc
+CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+    -Wno-unused-parameter -Wshadow -Wstrict-prototypes -I. -MMD -MP
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS += $(CFLAGS_BASE) $(OPT) $(SAN)
+LDFLAGS += $(SAN)
+
+EMU_SRCS := $(sort $(shell find emu -name '*.c'))
+FRONT_SRCS := $(sort $(wildcard frontend/*.c))
+UNIT_SRCS := $(sort $(wildcard testsuites/unit/test_*.c))
+UNIT_LIB_SRCS := $(sort $(wildcard testsuites/unit/lib/*.c))
+
+EMU_OBJS := $(EMU_SRCS:%.c=$(BUILD)/%.o)
+FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+UNIT_LIB_OBJS := $(UNIT_LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:testsuites/unit/%.c=$(BUILD)/unit/%)
+
+LIBVP := $(BUILD)/libvp.a
+VANDERPOOL := $(BUILD)/vanderpool
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+PYTHON := /usr/bin/python3
+
+.PHONY: all demo test asan unit run-unit guests deps clean
+
+all: $(VANDERPOOL)
+
+$(LIBVP): $(EMU_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(VANDERPOOL): $(FRONT_OBJS) $(LIBVP)
+	$(CC) $(LDFLAGS) -o $@ $(FRONT_OBJS) $(LIBVP) -lm
+
+$(BUILD)/testsuites/unit/%.o: testsuites/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: $(BUILD)/testsuites/unit/%.o $(UNIT_LIB_OBJS) $(LIBVP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_LIB_OBJS) $(LIBVP) $(CHECK_LIBS) -lm
+
+# Runs every unit-test binary; each prints libcheck's summary line.
+run-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+include mk/guests.mk
+
+deps:
+	@bash mk/deps.sh
+
+unit: run-unit
+
+demo: deps
+	@$(MAKE) --no-print-directory $(VANDERPOOL) guests
+	$(VANDERPOOL) run $(GUEST_BUILD)/demo.elf
+
+test: deps
+	@$(MAKE) --no-print-directory all guests
+	@$(MAKE) --no-print-directory run-unit
+	$(PYTHON) -m pytest -q testsuites/harness
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    build-asan/vanderpool run-unit
+
+clean:
+	rm -rf build build-asan
+
+-include $(EMU_OBJS:.o=.d) $(FRONT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d)
+.SECONDARY:

@@ -1,0 +1,37 @@
+/* Compiler feature layer: the one place GNU extensions are named.
+ * Define VP_PORTABLE to build with plain C17 fallbacks only. */
+#ifndef VP_BASE_COMPILER_H
+#define VP_BASE_COMPILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(VP_PORTABLE)
+#define VP_GNU 1
+#define VP_MUST_CHECK __attribute__((warn_unused_result))
+#define VP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define VP_NORETURN __attribute__((noreturn))
+#define VP_UNUSED __attribute__((unused))
+#define VP_NOINLINE __attribute__((noinline))
+#define VP_ALWAYS_INLINE inline __attribute__((always_inline))
+#define VP_FALLTHROUGH __attribute__((fallthrough))
+#else
+#define VP_GNU 0
+#define VP_MUST_CHECK
+#define VP_LIKELY(x) (x)
+#define VP_UNLIKELY(x) (x)
+#define VP_PRINTF(fmt, args)
+#define VP_NORETURN _Noreturn
+#define VP_UNUSED
+#define VP_NOINLINE
+#define VP_ALWAYS_INLINE inline
+#define VP_FALLTHROUGH ((void)0)
+#endif
+
+#define VP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VP_BIT(n) (1ull << (n))
+
+#endif
