@@ -63,7 +63,7 @@ $(BUILD)/unit/%: $(BUILD)/testsuites/unit/%.o $(UNIT_LIB_OBJS) $(LIBVP)
 run-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-include mk/guests.mk
+include $(sort $(wildcard mk/*.mk))
 
 deps:
 	@bash mk/deps.sh
