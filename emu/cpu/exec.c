@@ -1,0 +1,283 @@
+/* The interpreter loop: fetch through the code TLB, look up the decoded
+ * block cached by physical address and decode mode, run its handlers, and
+ * take interrupts and exceptions at instruction boundaries.
+ *
+ * Blocks end at branches and at instructions that change mode or interrupt
+ * state (D_END), at a page end, or at VP_BLOCK_MAX instructions. A write to
+ * a page holding decoded code bumps that page's generation (physmem.c), so
+ * stale blocks are dropped per page, never by a global flush. */
+#include "emu/cpu/insn.h"
+#include "emu/cpu/ops.h"
+#include "emu/apic/apic.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VP_BLOCK_MAX 32
+#define VP_BCACHE_BITS 12
+
+typedef struct vp_block {
+    uint64_t phys;       /* guest-physical address of the first byte */
+    int64_t page;        /* RAM page index for the generation check */
+    uint32_t gen;
+    uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
+    uint8_t n;
+    vp_insn insn[VP_BLOCK_MAX];
+} vp_block;
+
+struct vp_block_cache {
+    vp_block b[1u << VP_BCACHE_BITS];
+    uint64_t hits, misses;
+};
+
+vp_block_cache *vp_bcache_new(void)
+{
+    return calloc(1, sizeof(vp_block_cache));
+}
+
+void vp_bcache_free(vp_block_cache *bc)
+{
+    free(bc);
+}
+
+void vp_bcache_flush(vp_block_cache *bc)
+{
+    for (unsigned k = 0; k < (1u << VP_BCACHE_BITS); k++)
+        bc->b[k].mode = 0;
+}
+
+int vp_raise(vp_cpu *c, int vector)
+{
+    c->exc.vector = vector;
+    c->exc.has_error = false;
+    c->exc.error = 0;
+    c->exc.kind = EV_HWEXC;
+    return VP_EXC;
+}
+
+int vp_raise_err(vp_cpu *c, int vector, uint32_t error)
+{
+    c->exc.vector = vector;
+    c->exc.has_error = true;
+    c->exc.error = error;
+    c->exc.kind = EV_HWEXC;
+    return VP_EXC;
+}
+
+static inline unsigned bc_index(uint64_t phys, unsigned mode)
+{
+    uint64_t h = (phys ^ (phys >> VP_BCACHE_BITS) ^ mode) * 0x9e3779b1u;
+    return (unsigned)(h >> 7) & ((1u << VP_BCACHE_BITS) - 1);
+}
+
+/* Fetches up to 15 instruction bytes one at a time through the paging
+ * path (for instructions crossing a page or living outside RAM). Returns
+ * how many bytes could be fetched; *fault_ret gets the raise status of the
+ * first byte that could not. */
+static int fetch_slow(vp_cpu *c, uint64_t lin, uint8_t *buf, int *fault_ret)
+{
+    int n = 0;
+    *fault_ret = VP_OK;
+    for (; n < 15; n++) {
+        uint64_t v;
+        uint64_t a = lin + (uint64_t)n;
+        if (!c->long_mode)
+            a &= 0xffffffffull;
+        int r = vp_read_lin(c, a, 1, &v, ACC_EXEC);
+        if (r) {
+            *fault_ret = r;
+            break;
+        }
+        buf[n] = (uint8_t)v;
+    }
+    return n;
+}
+
+/* Decodes a block starting at linear `lin` / physical `gpa` with host
+ * pointer `host` (NULL: not RAM). Returns the block, or NULL with an
+ * exception raised. `tmp` receives an uncached single-instruction block
+ * when the code is not cacheable. */
+static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
+                              vp_block *slot, vp_block *tmp)
+{
+    vp_physmem *pm = &c->m->mem;
+    uint8_t *host = vp_phys_ram(pm, gpa);
+    int64_t page = vp_phys_ram_page(pm, gpa);
+    unsigned mode = (unsigned)c->code_size;
+    vp_block *b = slot;
+    unsigned off = (unsigned)(gpa & 0xfff);
+
+    if (host && page >= 0) {
+        b->n = 0;
+        while (b->n < VP_BLOCK_MAX && off < 4096) {
+            vp_insn *in = &b->insn[b->n];
+            int len = vp_decode(host + (off - (gpa & 0xfff)),
+                                (int)(4096 - off), (int)mode, in);
+            if (len < 0) {
+                if (b->n)
+                    break;
+                vp_raise_err(c, EXC_GP, 0);
+                return NULL;
+            }
+            if (len == 0)
+                break; /* crosses the page end */
+            b->n++;
+            off += (unsigned)len;
+            if (in->endblk)
+                break;
+        }
+        if (b->n) {
+            if (!pm->code_page[page]) {
+                pm->code_page[page] = 1;
+                for (int k = 0; k < c->m->ncpus; k++)
+                    vp_tlb_drop_write_gpa(c->m->cpus[k], gpa & VP_PAGE_MASK);
+            }
+            b->phys = gpa;
+            b->page = page;
+            b->gen = pm->code_gen[page];
+            b->mode = (uint8_t)mode;
+            c->bcache->misses++;
+            return b;
+        }
+    }
+    /* Uncached: one instruction fetched byte by byte. */
+    uint8_t buf[16];
+    int fault;
+    int n = fetch_slow(c, lin, buf, &fault);
+    int len = vp_decode(buf, n, (int)mode, &tmp->insn[0]);
+    if (len == 0)
+        return NULL; /* fault from the byte that was missing */
+    if (len < 0) {
+        vp_raise_err(c, EXC_GP, 0);
+        return NULL;
+    }
+    c->exc.vector = -1;
+    tmp->n = 1;
+    tmp->mode = 0;
+    tmp->page = -1;
+    return tmp;
+}
+
+static void deliver_pending_exception(vp_cpu *c)
+{
+    int v = c->exc.vector;
+    c->exc.vector = -1;
+    c->rip = c->insn_rip;
+    VP_TRACE(&c->m->trace, EXC, "exception %d err %#x at %#llx", v,
+             c->exc.error, (unsigned long long)c->insn_rip);
+    vp_deliver_event(c, v, c->exc.kind, c->exc.has_error, c->exc.error,
+                     c->insn_rip);
+}
+
+/* Interrupt acceptance at an instruction boundary (SDM Vol 3A,
+ * "Priority Among Concurrent Events"). Returns true if an event was
+ * delivered. */
+static bool take_events(vp_cpu *c)
+{
+    if (c->icount < c->shadow_until)
+        return false;
+    if (!c->nmi_pending && c->lapic && vp_apic_nmi_take(c))
+        c->nmi_pending = true;
+    if (c->nmi_pending && !c->nmi_blocked) {
+        c->nmi_pending = false;
+        c->halted = false;
+        c->insn_rip = c->rip;
+        vp_deliver_event(c, EXC_NMI, EV_NMI, false, 0, c->rip);
+        return true;
+    }
+    if (c->intr_pending && (c->flags & FL_IF)) {
+        if (vp_apic_intr_ready(c)) {
+            int vec = vp_apic_intr_ack(c);
+            c->halted = false;
+            c->insn_rip = c->rip;
+            VP_TRACE(&c->m->trace, INT, "external interrupt vector %#x", vec);
+            vp_deliver_event(c, vec, EV_EXTINT, false, 0, c->rip);
+            return true;
+        }
+        c->intr_pending = false;
+    }
+    return false;
+}
+
+uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
+{
+    uint64_t start = c->icount;
+    vp_physmem *pm = &c->m->mem;
+    vp_block tmp;
+
+    while (c->icount - start < budget && !c->shutdown &&
+           c->m->stop == VP_STOP_NONE && !c->m->reset_requested) {
+        if (VP_UNLIKELY(c->intr_pending || c->nmi_pending || c->halted)) {
+            take_events(c);
+            if (c->halted)
+                break;
+            if (c->shutdown)
+                break;
+        }
+
+        /* Fetch: CS limit (outside 64-bit mode), then the code TLB. */
+        uint64_t lin;
+        c->insn_rip = c->rip;
+        if (c->code_size == 8) {
+            lin = c->rip;
+        } else {
+            if (c->rip > c->seg[S_CS].limit) {
+                vp_raise_err(c, EXC_GP, 0);
+                deliver_pending_exception(c);
+                continue;
+            }
+            lin = (c->seg[S_CS].base + c->rip) & 0xffffffffull;
+        }
+        uint64_t pn = lin >> 12;
+        bool user = c->cpl == 3;
+        vp_tlb_entry *te = &c->tlb.e[TLB_EXEC][user][pn & (VP_TLB_SIZE - 1)];
+        uint64_t gpa;
+        if (VP_LIKELY(te->tag == pn + 1)) {
+            gpa = te->gpa | (lin & 0xfff);
+        } else if (vp_translate(c, lin, ACC_EXEC, &gpa)) {
+            deliver_pending_exception(c);
+            continue;
+        }
+
+        vp_block *b = &c->bcache->b[bc_index(gpa, (unsigned)c->code_size)];
+        if (!(b->mode == c->code_size && b->phys == gpa &&
+              b->gen == pm->code_gen[b->page])) {
+            b = decode_block(c, lin, gpa, b, &tmp);
+            if (!b) {
+                deliver_pending_exception(c);
+                continue;
+            }
+        } else {
+            c->bcache->hits++;
+        }
+
+        /* Run the block. An interrupt shadow limits it to one instruction
+         * so that the event is recognised right after the shadow. */
+        unsigned n = b->n;
+        uint64_t left = budget - (c->icount - start);
+        if (c->shadow_until > c->icount && c->shadow_until - c->icount < n)
+            n = (unsigned)(c->shadow_until - c->icount);
+        if (left < n)
+            n = (unsigned)left;
+        uint32_t gen = b->gen;
+        int64_t page = b->page;
+        for (unsigned k = 0; k < n; k++) {
+            const vp_insn *in = &b->insn[k];
+            c->insn_rip = c->rip;
+            c->rip = (c->rip + in->len) & c->rip_mask;
+            int r = in->fn(c, in);
+            if (VP_UNLIKELY(r != VP_OK)) {
+                if (r == VP_EXC)
+                    deliver_pending_exception(c);
+                else
+                    c->icount++;
+                break;
+            }
+            c->icount++;
+            /* Self-modifying code within the running block. */
+            if (VP_UNLIKELY(page >= 0 && pm->code_gen[page] != gen))
+                break;
+        }
+    }
+    return c->icount - start;
+}

@@ -1,0 +1,211 @@
+/* The decoded-instruction record and the opcode-table entry format.
+ *
+ * Decoding happens once per instruction: x86 bytes become a vp_insn whose
+ * handler contains only semantics. Records are grouped into blocks cached
+ * by physical address and decode mode (exec.c). */
+#ifndef VP_CPU_INSN_H
+#define VP_CPU_INSN_H
+
+#include "emu/cpu/internal.h"
+
+typedef int (*vp_handler)(vp_cpu *c, const vp_insn *i);
+
+/* vp_insn.flags */
+enum {
+    I_MEM = 1u << 0,     /* ModRM names memory */
+    I_REX = 1u << 1,     /* a REX prefix was present (byte regs SPL..DIL) */
+    I_REP = 1u << 2,     /* F3 */
+    I_REPNE = 1u << 3,   /* F2 */
+    I_LOCK = 1u << 4,    /* F0 */
+    I_RIPREL = 1u << 5,  /* base is RIP */
+    I_O16 = 1u << 6,     /* 66 prefix present (for mandatory-prefix forms) */
+};
+
+#define REG_NONE 0xff
+
+struct vp_insn {
+    vp_handler fn;
+    uint64_t imm;
+    int32_t disp;
+    uint16_t op;       /* map << 8 | opcode byte (map 0: one-byte, 1: 0F) */
+    uint16_t imm2;     /* far pointer selector, ENTER nesting level */
+    uint8_t len;
+    uint8_t osize;     /* operand size in bytes (1 for byte forms) */
+    uint8_t asize;     /* address size in bytes */
+    uint8_t seg;       /* segment of the memory operand (S_*) */
+    uint8_t reg;       /* ModRM.reg with REX.R, or the +r register */
+    uint8_t rm;        /* ModRM.rm with REX.B (register forms) */
+    uint8_t base;      /* base register or REG_NONE */
+    uint8_t index;     /* index register or REG_NONE */
+    uint8_t scale;     /* index shift 0-3 */
+    uint8_t flags;     /* I_* */
+    uint8_t sub;       /* handler-specific: ALU op, condition, group row */
+    uint8_t endblk;    /* the block ends after this instruction */
+};
+
+/* Opcode-table entry attributes. */
+enum {
+    D_MODRM = 1u << 0,
+    D_BYTE = 1u << 1,     /* byte operand size */
+    D_IB = 1u << 2,       /* imm8 */
+    D_IW = 1u << 3,       /* imm16 */
+    D_IZ = 1u << 4,       /* imm16/32 by operand size (sign-extended) */
+    D_IV = 1u << 5,       /* imm16/32/64 by operand size (MOV r, imm) */
+    D_DEF64 = 1u << 6,    /* operand size 64 by default in 64-bit mode */
+    D_F64 = 1u << 7,      /* operand size forced to 64 in 64-bit mode */
+    D_NO64 = 1u << 8,     /* #UD in 64-bit mode */
+    D_END = 1u << 9,      /* ends a decoded block (branches, mode changes) */
+    D_MOFFS = 1u << 10,   /* address-size offset immediate (A0-A3) */
+    D_FARPTR = 1u << 11,  /* ptr16:16/32 immediate */
+    D_ENTER = 1u << 12,   /* imm16 + imm8 */
+    D_GROUP = 1u << 13,   /* ModRM.reg picks the row of group `sub` */
+    D_REGOP = 1u << 14,   /* low 3 opcode bits name a register (+REX.B) */
+};
+
+typedef struct vp_opdesc {
+    vp_handler fn;
+    uint16_t attr;
+    uint8_t sub;
+} vp_opdesc;
+
+/* Decodes one instruction from `bytes` (at most `avail` valid). Returns the
+ * length, 0 if more bytes are needed than available, or -1 if the encoding
+ * exceeds 15 bytes (#GP). Undefined opcodes decode to the #UD handler. */
+int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out);
+
+/* ---- operand helpers shared by the instruction groups ---------------- */
+
+static inline uint64_t size_mask(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t sign_ext(uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 1: return (uint64_t)(int64_t)(int8_t)v;
+    case 2: return (uint64_t)(int64_t)(int16_t)v;
+    case 4: return (uint64_t)(int64_t)(int32_t)v;
+    default: return v;
+    }
+}
+
+/* Register access by operand size; byte registers 4-7 are AH..BH unless a
+ * REX prefix is present. 32-bit writes zero the upper half. */
+static inline uint64_t reg_read(const vp_cpu *c, unsigned r, unsigned size,
+                                bool rex)
+{
+    switch (size) {
+    case 1:
+        if (r >= 4 && r < 8 && !rex)
+            return (c->gpr[r - 4] >> 8) & 0xff;
+        return c->gpr[r] & 0xff;
+    case 2: return c->gpr[r] & 0xffff;
+    case 4: return c->gpr[r] & 0xffffffff;
+    default: return c->gpr[r];
+    }
+}
+
+static inline void reg_write(vp_cpu *c, unsigned r, unsigned size, bool rex,
+                             uint64_t v)
+{
+    switch (size) {
+    case 1:
+        if (r >= 4 && r < 8 && !rex)
+            c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+        else
+            c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
+        break;
+    case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); break;
+    case 4: c->gpr[r] = v & 0xffffffff; break;
+    default: c->gpr[r] = v; break;
+    }
+}
+
+/* Effective address (offset within the segment) of the memory operand. */
+static inline uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
+{
+    uint64_t a = (uint64_t)(int64_t)i->disp;
+    if (i->flags & I_RIPREL)
+        a += c->rip;
+    else if (i->base != REG_NONE)
+        a += c->gpr[i->base];
+    if (i->index != REG_NONE)
+        a += c->gpr[i->index] << i->scale;
+    return a & size_mask(i->asize);
+}
+
+/* The E operand (register or memory) of size `size`. */
+static inline int VP_MUST_CHECK rd_e(vp_cpu *c, const vp_insn *i,
+                                     unsigned size, uint64_t *v)
+{
+    if (i->flags & I_MEM)
+        return vp_read_seg(c, i->seg, insn_ea(c, i), size, v);
+    *v = reg_read(c, i->rm, size, i->flags & I_REX);
+    return VP_OK;
+}
+
+static inline int VP_MUST_CHECK wr_e(vp_cpu *c, const vp_insn *i,
+                                     unsigned size, uint64_t v)
+{
+    if (i->flags & I_MEM)
+        return vp_write_seg(c, i->seg, insn_ea(c, i), size, v);
+    reg_write(c, i->rm, size, i->flags & I_REX, v);
+    return VP_OK;
+}
+
+static inline uint64_t rd_g(const vp_cpu *c, const vp_insn *i, unsigned size)
+{
+    return reg_read(c, i->reg, size, i->flags & I_REX);
+}
+
+static inline void wr_g(vp_cpu *c, const vp_insn *i, unsigned size,
+                        uint64_t v)
+{
+    reg_write(c, i->reg, size, i->flags & I_REX, v);
+}
+
+/* Stack-pointer width: SS.B outside 64-bit mode. */
+static inline unsigned stack_size(const vp_cpu *c)
+{
+    if (c->code_size == 8)
+        return 8;
+    return (c->seg[S_SS].attr & SEGA_DB) ? 4 : 2;
+}
+
+/* Sets RIP for a branch target with the operand-size truncation rules. */
+static inline void set_rip(vp_cpu *c, uint64_t target, unsigned osize)
+{
+    c->rip = target & size_mask(osize);
+}
+
+/* ---- lazy flags (flags.c) -------------------------------------------- */
+
+enum vp_lazy_op {
+    LF_NONE = 0, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+    LF_NEG, LF_SHL, LF_SHR, LF_SAR,
+};
+
+static inline void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
+                          uint64_t a, uint64_t b)
+{
+    c->lf_op = (uint32_t)op | (size << 8);
+    c->lf_res = res;
+    c->lf_a = a;
+    c->lf_b = b;
+}
+
+/* Materializes OSZAPC into c->flags and returns RFLAGS. */
+uint64_t vp_flags(vp_cpu *c);
+/* Writes RFLAGS' arithmetic bits directly (drops lazy state). */
+static inline void flags_set_arith(vp_cpu *c, uint64_t f)
+{
+    vp_flags(c);
+    c->flags = (c->flags & ~FL_ARITH) | (f & FL_ARITH);
+}
+bool vp_cond(vp_cpu *c, unsigned cc);
+/* Carry flag, materializing only what is needed. */
+bool vp_cf(vp_cpu *c);
+uint8_t vp_parity(uint8_t v);
+
+#endif
