@@ -10,6 +10,7 @@
 #include "emu/cpu/ops.h"
 #include "emu/apic/apic.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
 static void deliver_pending_exception(vp_cpu *c)
 {
     int v = c->exc.vector;
+    vp_flags(c);
     c->exc.vector = -1;
     c->rip = c->insn_rip;
     VP_TRACE(&c->m->trace, EXC, "exception %d err %#x at %#llx", v,
@@ -176,6 +178,7 @@ static bool take_events(vp_cpu *c)
 {
     if (c->icount < c->shadow_until)
         return false;
+    vp_flags(c);
     if (!c->nmi_pending && c->lapic && vp_apic_nmi_take(c))
         c->nmi_pending = true;
     if (c->nmi_pending && !c->nmi_blocked) {
@@ -197,6 +200,26 @@ static bool take_events(vp_cpu *c)
         c->intr_pending = false;
     }
     return false;
+}
+
+/* One "insn" trace event: CS:RIP, mode, and the instruction bytes (the
+ * frontend disassembles them). */
+static void trace_insn(vp_cpu *c, const vp_insn *in)
+{
+    char hex[3 * 15 + 1];
+    int n = 0;
+    uint64_t lin = c->code_size == 8 ? c->rip
+                                     : (c->seg[S_CS].base + c->rip) & 0xffffffffull;
+    for (unsigned k = 0; k < in->len; k++) {
+        uint64_t v = 0;
+        if (vp_read_lin(c, lin + k, 1, &v, ACC_EXEC | ACC_NOFAULT))
+            break;
+        n += snprintf(hex + n, sizeof(hex) - (size_t)n, "%02x", (unsigned)v);
+    }
+    hex[n] = 0;
+    vp_trace_emit(&c->m->trace, VP_TR_INSN, "%04x:%016llx m%d %s",
+                  c->seg[S_CS].sel, (unsigned long long)c->rip,
+                  c->code_size * 8, hex);
 }
 
 uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
@@ -261,9 +284,12 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             n = (unsigned)left;
         uint32_t gen = b->gen;
         int64_t page = b->page;
+        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
         for (unsigned k = 0; k < n; k++) {
             const vp_insn *in = &b->insn[k];
             c->insn_rip = c->rip;
+            if (VP_UNLIKELY(tr))
+                trace_insn(c, in);
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {

@@ -119,11 +119,13 @@ int op_jcxz(vp_cpu *c, const vp_insn *i)
 
 int op_jmpf(vp_cpu *c, const vp_insn *i)
 {
+    vp_flags(c);
     return vp_far_jmp(c, i->imm2, i->imm);
 }
 
 int op_callf(vp_cpu *c, const vp_insn *i)
 {
+    vp_flags(c);
     return vp_far_call(c, i->imm2, i->imm, i->osize);
 }
 
@@ -158,6 +160,7 @@ int op_callf_ind(vp_cpu *c, const vp_insn *i)
 
 int op_retf(vp_cpu *c, const vp_insn *i)
 {
+    vp_flags(c);
     return vp_far_ret(c, i->osize, i->op == 0xca ? (uint16_t)i->imm : 0);
 }
 
@@ -167,12 +170,14 @@ int op_int(vp_cpu *c, const vp_insn *i)
      * Exception Handling in Virtual-8086 Mode"). */
     if (c->v86 && ((c->flags & FL_IOPL) >> 12) < 3)
         return vp_raise_err(c, EXC_GP, 0);
+    vp_flags(c);
     vp_deliver_event(c, (int)(i->imm & 0xff), EV_SWINT, false, 0, c->rip);
     return VP_BREAK;
 }
 
 int op_int3(vp_cpu *c, const vp_insn *i)
 {
+    vp_flags(c);
     vp_deliver_event(c, EXC_BP, EV_SWEXC, false, 0, c->rip);
     return VP_BREAK;
 }
@@ -187,6 +192,7 @@ int op_into(vp_cpu *c, const vp_insn *i)
 
 int op_int1(vp_cpu *c, const vp_insn *i)
 {
+    vp_flags(c);
     vp_deliver_event(c, EXC_DB, EV_PRIV_SWEXC, false, 0, c->rip);
     return VP_BREAK;
 }
