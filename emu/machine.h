@@ -53,6 +53,7 @@ typedef struct vp_config {
     uint64_t timeout_ms;          /* 0: none; machine time (virtual or real) */
     vp_chardev serial[2];         /* COM1, COM2; write NULL: discarded */
     vp_chardev debugcon;          /* port 0xE9 */
+    int64_t rtc_epoch;            /* Unix seconds at power-on; 0: fixed default */
     /* Boot image. */
     const char *kernel;
     const char *cmdline;
@@ -92,6 +93,9 @@ struct vp_machine {
     char stop_msg[512];
     bool reset_requested;
     uint64_t host_start_ns;
+    /* Bumped on every change of mem.a20_mask (port 0x92, 8042): CPUs that
+     * cache translations of guest-physical addresses flush them. */
+    uint32_t a20_gen;
 };
 
 /* Builds the machine from cfg (copied), loads cfg->kernel. On failure

@@ -213,8 +213,10 @@ uint64_t vp_cpu_tsc(const vp_cpu *c);
  * specifications define the boot state. */
 void vp_cpu_setup_multiboot(vp_cpu *c, uint32_t eax, uint32_t ebx,
                             uint32_t entry);
-/* Sets up 64-bit long mode with identity paging of the first `map_bytes`
- * (page tables placed at `pt_base`) for a plain ELF64 entry. */
+/* Sets up 64-bit long mode with identity paging (2-MiB pages) of the first
+ * `map_bytes` (rounded up to 1 GiB, at most 512 GiB) for a plain ELF64
+ * entry. Uses 3 + ceil(map_bytes / 1 GiB) pages of RAM at `pt_base`: PML4,
+ * PDPT, the page directories, then a GDT (null, code64 0x08, data 0x10). */
 int vp_cpu_setup_long_mode(vp_cpu *c, uint64_t entry, uint64_t pt_base,
                            uint64_t map_bytes, uint64_t rsp) VP_MUST_CHECK;
 

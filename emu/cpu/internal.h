@@ -85,6 +85,7 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
 
 void vp_tlb_flush(vp_cpu *c, bool include_global);
 void vp_tlb_flush_page(vp_cpu *c, uint64_t lin);
+void vp_tlb_drop_write_gpa(vp_cpu *c, uint64_t gpa_page);
 
 /* ---- modes and control ---------------------------------------------- */
 
@@ -114,20 +115,31 @@ void vp_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, vp_seg *s);
 /* Sets the real-mode/V86 cache for a selector. */
 void vp_seg_real(vp_seg *s, uint16_t sel, bool v86);
 
-/* Far transfers (SDM Vol 2 JMP/CALL/RET/IRET), in seg.c / intr.c. */
+/* Far transfers (SDM Vol 2 JMP/CALL/RET/IRET), in seg.c / intr.c. A far
+ * transfer that faults leaves the state as it was, except after a task
+ * switch committed: then the fault belongs to the new task (insn_rip is
+ * set to the new task's EIP). */
 int vp_far_jmp(vp_cpu *c, uint16_t sel, uint64_t off) VP_MUST_CHECK;
 int vp_far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize)
     VP_MUST_CHECK;
 int vp_far_ret(vp_cpu *c, unsigned osize, uint16_t imm) VP_MUST_CHECK;
 int vp_iret(vp_cpu *c, unsigned osize) VP_MUST_CHECK;
 
-/* MSRs and CPUID. Return VP_OK, or VP_EXC after raising #GP(0). */
+/* MSRs and CPUID. Return VP_OK, or VP_EXC after raising #GP(0). The
+ * RDMSR/WRMSR handlers check CPL 0 before calling (msr.c checks only the
+ * MSR itself). Feature tests: vp_cpu_has() in cpuid.h. */
 int vp_rdmsr(vp_cpu *c, uint32_t msr, uint64_t *val) VP_MUST_CHECK;
 int vp_wrmsr(vp_cpu *c, uint32_t msr, uint64_t val) VP_MUST_CHECK;
 void vp_cpuid(vp_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
-/* CPU models: vendor, family/model/stepping and the feature bits that are
- * implemented (nothing else is advertised). */
+/* CPU models (models.c): vendor, family/model/stepping, and the CPUID
+ * feature flags of the real part the model mirrors. CPUID advertises a
+ * flag only when it is also implemented (features.def): test features with
+ * vp_cpu_has() (cpuid.h), not with these words. */
+typedef struct vp_cpuid_leaf {
+    uint32_t leaf, subleaf;
+    uint32_t r[4];           /* EAX, EBX, ECX, EDX */
+} vp_cpuid_leaf;
 struct vp_cpu_model {
     const char *name;
     const char *desc;
@@ -139,6 +151,11 @@ struct vp_cpu_model {
     uint32_t e1_ecx, e1_edx; /* CPUID.80000001h */
     char brand[49];
     uint8_t phys_bits, lin_bits;
+    uint32_t ucode_rev;      /* IA32_BIOS_SIGN_ID[63:32] / AMD patch level */
+    uint64_t platform_info;  /* MSR_PLATFORM_INFO (Intel), 0: no such MSR */
+    /* Descriptive leaves returned verbatim (cache and TLB geometry). */
+    const vp_cpuid_leaf *leaves;
+    size_t nleaves;
 };
 const vp_cpu_model *vp_cpu_model_find(const char *name);
 extern const vp_cpu_model vp_cpu_models[];
