@@ -219,7 +219,8 @@ vp_stop vp_machine_run(vp_machine *m, uint64_t budget)
         vp_clock_run_timers(&m->clock);
         bool woke = false;
         for (int i = 0; i < m->ncpus; i++)
-            if (m->cpus[i]->intr_pending || m->cpus[i]->nmi_pending)
+            if ((m->cpus[i]->intr_pending && (m->cpus[i]->flags & FL_IF)) ||
+                m->cpus[i]->nmi_pending)
                 woke = true;
         if (woke)
             continue;

@@ -222,6 +222,21 @@ static void trace_insn(vp_cpu *c, const vp_insn *in)
                   c->code_size * 8, hex);
 }
 
+/* After an instruction that began with RFLAGS.TF set. Software interrupts
+ * clear TF on delivery and are not trapped; a MOV SS/POP SS shadow defers
+ * the trap past the next instruction. */
+static void single_step_trap(vp_cpu *c, const vp_insn *in)
+{
+    if (in->fn == op_int || in->fn == op_int3 || in->fn == op_into ||
+        in->fn == op_int1 || c->shadow_until > c->icount)
+        return;
+    c->dr[6] |= VP_BIT(14); /* BS */
+    c->halted = false;
+    c->insn_rip = c->rip;
+    vp_flags(c);
+    vp_deliver_event(c, EXC_DB, EV_HWEXC, false, 0, c->rip);
+}
+
 uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
 {
     uint64_t start = c->icount;
@@ -282,6 +297,12 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             n = (unsigned)(c->shadow_until - c->icount);
         if (left < n)
             n = (unsigned)left;
+        /* Single-step: one instruction, then the #DB trap (SDM Vol 3B,
+         * "Single-Step Exception Condition"). TF is sampled before the
+         * instruction, so the instruction that sets it is not trapped. */
+        bool tf = (c->flags & FL_TF) != 0;
+        if (tf)
+            n = 1;
         uint32_t gen = b->gen;
         int64_t page = b->page;
         bool tr = VP_TRACE_ON(&c->m->trace, INSN);
@@ -293,13 +314,18 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {
-                if (r == VP_EXC)
+                if (r == VP_EXC) {
                     deliver_pending_exception(c);
-                else
-                    c->icount++;
+                    break;
+                }
+                c->icount++;
+                if (tf)
+                    single_step_trap(c, in);
                 break;
             }
             c->icount++;
+            if (tf)
+                single_step_trap(c, in);
             /* Self-modifying code within the running block. */
             if (VP_UNLIKELY(page >= 0 && pm->code_gen[page] != gen))
                 break;
