@@ -51,6 +51,10 @@ bool vp_apic_nmi_take(vp_cpu *c);
 uint64_t vp_apic_read_cr8(vp_cpu *c);
 void vp_apic_write_cr8(vp_cpu *c, uint64_t val);
 
+/* The TSC was written (IA32_TIME_STAMP_COUNTER, IA32_TSC_ADJUST): an armed
+ * TSC deadline is re-timed against the new count. */
+void vp_apic_tsc_changed(vp_cpu *c);
+
 /* MSR access for IA32_APIC_BASE (0x1B), x2APIC registers (0x800-0x8FF) and
  * IA32_TSC_DEADLINE (0x6E0). Returns 0, or -1 where the SDM requires #GP. */
 int vp_apic_msr_read(vp_cpu *c, uint32_t msr, uint64_t *val);

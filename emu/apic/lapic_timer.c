@@ -201,3 +201,14 @@ void lapic_timer_write_deadline(vp_lapic *l, uint64_t tsc)
     timer_catch_up(l, now);
     timer_arm(l);
 }
+
+void vp_apic_tsc_changed(vp_cpu *c)
+{
+    vp_lapic *l = c->lapic;
+    if (!l || lapic_timer_mode(l) != TIMER_TSC_DEADLINE || !l->tsc_deadline)
+        return;
+    uint64_t now = vp_clock_now(clk(l));
+    l->timer_next = deadline_ns(l, now);
+    timer_catch_up(l, now);
+    timer_arm(l);
+}

@@ -59,7 +59,7 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
     unsigned sizes[5];
     int nlev = 0;
     bool u = true, rw = true, nx = false;
-    uint64_t gpa, psize;
+    uint64_t gpa = 0, psize = 4096;
     bool global = false;
 
     if (!(c->cr4 & CR4_PAE)) {

@@ -328,6 +328,31 @@ START_TEST(timer_wakes_halted_cpu)
 }
 END_TEST
 
+
+START_TEST(tsc_write_retimes_deadline)
+{
+    wr(LVT_TIMER, DEADLINE | 0x4b);
+    uint64_t tsc = vp_cpu_tsc(c);
+    ck_assert_int_eq(vp_apic_msr_write(c, 0x6e0, tsc + 1000), 0);
+    /* The TSC jumps forward by 600: the deadline is 400 ns away now. */
+    c->tsc_offset += 600;
+    vp_apic_tsc_changed(c);
+    at(399);
+    ck_assert(!irr(0x4b));
+    at(400);
+    ck_assert(took(0x4b));
+    /* Backwards: not due at the old time, due at the new one. */
+    tsc = vp_cpu_tsc(c);
+    ck_assert_int_eq(vp_apic_msr_write(c, 0x6e0, tsc + 1000), 0);
+    c->tsc_offset -= 500;
+    vp_apic_tsc_changed(c);
+    at(400 + 1000);
+    ck_assert(!irr(0x4b));
+    at(400 + 1500);
+    ck_assert(took(0x4b));
+}
+END_TEST
+
 static Suite *apic_timer_suite(void)
 {
     Suite *s = suite_create("apic_timer");
@@ -343,6 +368,7 @@ static Suite *apic_timer_suite(void)
     tcase_add_test(t, timer_illegal_vector);
     tcase_add_test(t, sw_disable_silences_timer);
     tcase_add_test(t, timer_wakes_halted_cpu);
+    tcase_add_test(t, tsc_write_retimes_deadline);
     suite_add_tcase(s, t);
     return s;
 }
