@@ -112,7 +112,8 @@ static int read_stdin(void *opaque)
 
 /* ---- open/close ----------------------------------------------------- */
 
-int cdev_open(cdev *d, vp_chardev *out, char *msg, size_t msglen)
+int cdev_open(cdev *d, vp_chardev *out, bool input, char *msg,
+              size_t msglen)
 {
     memset(out, 0, sizeof(*out));
     out->opaque = d;
@@ -126,7 +127,7 @@ int cdev_open(cdev *d, vp_chardev *out, char *msg, size_t msglen)
         d->out = stdout;
         d->flush_each = isatty(STDOUT_FILENO);
         out->write = write_out;
-        if (!in.claimed) {
+        if (input && !in.claimed) {
             in.claimed = true;
             d->input = true;
             out->read = read_stdin;

@@ -25,9 +25,10 @@ typedef struct cdev {
 /* Parses "stdio", "file:PATH", "null" or "none". Returns 0 or -1. */
 int cdev_parse(const char *spec, cdev *d);
 
-/* Opens the back end and fills the library's callbacks. Returns 0, or -1
- * with a message in msg. */
-int cdev_open(cdev *d, vp_chardev *out, char *msg, size_t msglen);
+/* Opens the back end and fills the library's callbacks; `input`: a stdio
+ * back end may take standard input (the first one asking gets it).
+ * Returns 0, or -1 with a message in msg. */
+int cdev_open(cdev *d, vp_chardev *out, bool input, char *msg, size_t msglen);
 void cdev_flush(cdev *d);
 void cdev_close(cdev *d);
 

@@ -77,7 +77,7 @@ void vp_cli_help(FILE *out)
 "\n"
 "Run control:\n"
 "      --max-insns N        stop after N instructions\n"
-"      --timeout SECONDS    stop after SECONDS of host time (decimals allowed)\n"
+"      --timeout SECONDS    stop after SECONDS of host time (e.g. 10, 0.5)\n"
 "      --realtime           pace virtual time with the host clock\n"
 "      --no-reboot          a guest reset stops the emulator (status 0)\n"
 "      --reset-on-triple-fault\n"

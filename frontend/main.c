@@ -151,15 +151,16 @@ static int cmd_run(int argc, char **argv)
     int opened = 0;
     bool ok = true;
     for (; opened < cli.nserial; opened++) {
-        if (cdev_open(&cli.serial[opened], &cli.cfg.serial[opened], msg,
-                      sizeof(msg)) < 0) {
+        if (cdev_open(&cli.serial[opened], &cli.cfg.serial[opened], true,
+                      msg, sizeof(msg)) < 0) {
             ok = false;
             break;
         }
     }
     bool dbg_open = false;
     if (ok) {
-        if (cdev_open(&cli.debugcon, &cli.cfg.debugcon, msg, sizeof(msg)) < 0)
+        if (cdev_open(&cli.debugcon, &cli.cfg.debugcon, false, msg,
+                      sizeof(msg)) < 0)
             ok = false;
         else
             dbg_open = true;

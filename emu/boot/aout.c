@@ -71,7 +71,8 @@ int vp_aout_load(vp_boot *b, const vp_aout *a, uint64_t entry)
              (unsigned long long)load_addr,
              (unsigned long long)(load_addr + len),
              (unsigned long long)(load_addr + memsz));
-    if (entry != UINT64_MAX && (entry < load_addr || entry - load_addr >= memsz))
+    if (entry != UINT64_MAX &&
+        (entry < load_addr || entry - load_addr >= memsz))
         return vp_fail(b->err, "%s: entry address %#llx lies outside the "
                        "loaded image %#llx-%#llx", p,
                        (unsigned long long)entry,

@@ -49,7 +49,7 @@ int vp_boot_read_file(const char *path, const char *what, uint64_t limit,
         if (f->size > limit) {
             fclose(fp);
             vp_boot_file_free(f);
-            return vp_fail(err, "%s: %s%sis larger than guest RAM (%llu "
+            return vp_fail(err, "%s: %s%sis too large (more than %llu "
                            "bytes)", path, what, sep,
                            (unsigned long long)limit);
         }

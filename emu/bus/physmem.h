@@ -49,6 +49,7 @@ typedef struct vp_physmem {
      * decoded code; the decoded-instruction cache compares it. */
     uint32_t *code_gen;
     uint8_t *code_page;    /* 1 if the page holds cached decoded code */
+    bool smc_flag;         /* a code page was written since last cleared */
     uint64_t npages;
     vp_tracer *trace;
 } vp_physmem;
@@ -91,8 +92,10 @@ int vp_phys_ram_ranges(const vp_physmem *pm, vp_ram_range *out, int max);
 /* Notes a write to a RAM page that may hold decoded code. */
 static inline void vp_phys_note_write(vp_physmem *pm, int64_t page)
 {
-    if (page >= 0 && pm->code_page[page])
+    if (page >= 0 && pm->code_page[page]) {
         pm->code_gen[page]++;
+        pm->smc_flag = true;
+    }
 }
 
 #endif

@@ -144,6 +144,7 @@ struct vp_cpu {
 
     uint64_t insn_rip;         /* RIP of the instruction executing */
     uint64_t icount;           /* instructions retired */
+    uint64_t icount_limit;     /* end of the current vp_cpu_exec budget */
     int cpl;
     int code_size;             /* 2, 4 or 8: default operand size of CS */
     uint64_t rip_mask;         /* 0xffff, 0xffffffff or ~0 */

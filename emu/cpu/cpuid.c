@@ -16,12 +16,19 @@ const vp_feature_info vp_features[] = {
 };
 const size_t vp_feature_count = VP_ARRAY_SIZE(vp_features);
 
+/* The impl column indexed by FEAT_* for O(1) vp_cpu_has. */
+static const bool feat_impl[CW_COUNT * 32] = {
+#define X(id, word, bit, impl, name) [FEAT_##id] = (impl),
+#include "emu/cpu/features.def"
+#undef X
+};
+
 uint32_t vp_impl_word(int word)
 {
     uint32_t m = 0;
-    for (size_t i = 0; i < vp_feature_count; i++)
-        if (vp_features[i].impl && vp_features[i].feat / 32 == word)
-            m |= 1u << (vp_features[i].feat % 32);
+    for (int b = 0; b < 32; b++)
+        if (feat_impl[word * 32 + b])
+            m |= 1u << b;
     return m;
 }
 
@@ -57,7 +64,13 @@ uint32_t vp_cpuid_word(const vp_cpu *c, int word)
 
 bool vp_cpu_has(const vp_cpu *c, int feat)
 {
-    return (vp_cpuid_word(c, feat / 32) >> (feat % 32)) & 1;
+    if (!feat_impl[feat] || !((vp_model_word(c->model, feat / 32) >>
+                               (feat % 32)) & 1))
+        return false;
+    if (feat == FEAT_NX && !vp_cpu_is_amd(c) &&
+        (c->misc_enable & MISC_XD_DISABLE))
+        return false;
+    return true;
 }
 
 /* Leaves whose output depends on ECX (SDM Vol 2A, CPUID: "leaves with

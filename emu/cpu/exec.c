@@ -178,10 +178,8 @@ static bool take_events(vp_cpu *c)
 {
     if (c->icount < c->shadow_until)
         return false;
-    vp_flags(c);
-    if (!c->nmi_pending && c->lapic && vp_apic_nmi_take(c))
-        c->nmi_pending = true;
     if (c->nmi_pending && !c->nmi_blocked) {
+        vp_flags(c);
         c->nmi_pending = false;
         c->halted = false;
         c->insn_rip = c->rip;
@@ -191,6 +189,7 @@ static bool take_events(vp_cpu *c)
     if (c->intr_pending && (c->flags & FL_IF)) {
         if (vp_apic_intr_ready(c)) {
             int vec = vp_apic_intr_ack(c);
+            vp_flags(c);
             c->halted = false;
             c->insn_rip = c->rip;
             VP_TRACE(&c->m->trace, INT, "external interrupt vector %#x", vec);
@@ -242,10 +241,13 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
     uint64_t start = c->icount;
     vp_physmem *pm = &c->m->mem;
     vp_block tmp;
+    c->icount_limit = start + budget;
 
     while (c->icount - start < budget && !c->shutdown &&
            c->m->stop == VP_STOP_NONE && !c->m->reset_requested) {
-        if (VP_UNLIKELY(c->intr_pending || c->nmi_pending || c->halted)) {
+        /* IF is never lazy, so this test needs no flag materialization. */
+        if (VP_UNLIKELY(c->nmi_pending || c->halted ||
+                        (c->intr_pending && (c->flags & FL_IF)))) {
             take_events(c);
             if (c->halted)
                 break;
@@ -326,9 +328,13 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             c->icount++;
             if (tf)
                 single_step_trap(c, in);
-            /* Self-modifying code within the running block. */
-            if (VP_UNLIKELY(page >= 0 && pm->code_gen[page] != gen))
-                break;
+            /* Self-modifying code within the running block: any write to
+             * a code page raises smc_flag (physmem.h). */
+            if (VP_UNLIKELY(pm->smc_flag)) {
+                pm->smc_flag = false;
+                if (page >= 0 && pm->code_gen[page] != gen)
+                    break;
+            }
         }
     }
     return c->icount - start;

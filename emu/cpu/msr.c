@@ -139,6 +139,7 @@ static int wr_tsc(vp_cpu *c, const msr_row *r, uint32_t msr, uint64_t v)
     uint64_t delta = v - vp_cpu_tsc(c);
     c->tsc_offset += delta;
     c->tsc_adjust += delta;
+    vp_apic_tsc_changed(c);     /* re-times an armed TSC deadline */
     return 0;
 }
 
@@ -147,6 +148,7 @@ static int wr_tsc_adjust(vp_cpu *c, const msr_row *r, uint32_t msr,
 {
     c->tsc_offset += v - c->tsc_adjust;
     c->tsc_adjust = v;
+    vp_apic_tsc_changed(c);
     return 0;
 }
 

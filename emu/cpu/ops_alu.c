@@ -5,8 +5,8 @@
 #include "emu/cpu/ops.h"
 
 /* One ALU operation in encoding order: ADD OR ADC SBB AND SUB XOR CMP. */
-static uint64_t alu(vp_cpu *c, unsigned op, unsigned size, uint64_t a,
-                    uint64_t b)
+static VP_ALWAYS_INLINE uint64_t alu(vp_cpu *c, unsigned op, unsigned size,
+                                     uint64_t a, uint64_t b)
 {
     uint64_t m = size_mask(size), r;
     uint32_t cf;

@@ -32,8 +32,13 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
         return one(c, i) == VP_EXC ? VP_EXC : VP_OK;
     unsigned as = i->asize;
     uint64_t n = 0;
+    /* Each iteration counts as an instruction retired; a chunk never runs
+     * past the current execution budget, so --max-insns is exact. */
+    uint64_t chunk = REP_CHUNK;
+    if (c->icount_limit > c->icount && c->icount_limit - c->icount < chunk)
+        chunk = c->icount_limit - c->icount;
     while (areg(c, R_CX, as)) {
-        if (n == REP_CHUNK) {
+        if (n == chunk) {
             c->rip = c->insn_rip;   /* resume later */
             c->icount += n - 1;
             return VP_BREAK;

@@ -88,8 +88,8 @@ void vp_seg_null(vp_cpu *c, vp_seg *s, uint16_t sel);
 /* SS:ESP for privilege level `dpl` from the current 16- or 32-bit TSS. */
 int vp_tss_stack(vp_cpu *c, unsigned dpl, uint32_t ext, uint16_t *ss,
                  uint64_t *sp) VP_MUST_CHECK;
-/* RSPn (n = 0-2) or ISTn (ist = 1-7 as index 3+ist-1 ...): the 64-bit TSS
- * field at byte offset `off`. */
+/* An 8-byte field of the 64-bit TSS at byte offset `off`: RSPn at
+ * 4 + 8n, ISTn at 0x24 + 8(n - 1); #TS(TR + ext) beyond the limit. */
 int vp_tss_read64(vp_cpu *c, unsigned off, uint32_t ext, uint64_t *val)
     VP_MUST_CHECK;
 

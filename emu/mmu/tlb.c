@@ -84,6 +84,26 @@ int vp_translate(vp_cpu *c, uint64_t lin, unsigned acc, uint64_t *gpa)
     return VP_OK;
 }
 
+static inline uint64_t load_n(const uint8_t *h, unsigned size)
+{
+    switch (size) {
+    case 1: return *h;
+    case 2: { uint16_t v; memcpy(&v, h, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, h, 4); return v; }
+    default: { uint64_t v; memcpy(&v, h, 8); return v; }
+    }
+}
+
+static inline void store_n(uint8_t *h, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *h = (uint8_t)v; break;
+    case 2: { uint16_t t = (uint16_t)v; memcpy(h, &t, 2); break; }
+    case 4: { uint32_t t = (uint32_t)v; memcpy(h, &t, 4); break; }
+    default: memcpy(h, &v, 8); break;
+    }
+}
+
 static inline uint8_t *tlb_host(vp_cpu *c, uint64_t lin, unsigned kind,
                                 bool user)
 {
@@ -117,9 +137,7 @@ int vp_read_lin(vp_cpu *c, uint64_t lin, unsigned size, uint64_t *val,
     if (VP_LIKELY(((lin & 0xfff) + size) <= 4096)) {
         uint8_t *h = tlb_host(c, lin, kind, user);
         if (VP_LIKELY(h != NULL)) {
-            uint64_t v = 0;
-            memcpy(&v, h, size);
-            *val = v;
+            *val = load_n(h, size);
             return VP_OK;
         }
         return access_page(c, lin, size, val, acc);
@@ -148,7 +166,7 @@ int vp_write_lin(vp_cpu *c, uint64_t lin, unsigned size, uint64_t val,
     if (VP_LIKELY(((lin & 0xfff) + size) <= 4096)) {
         uint8_t *h = tlb_host(c, lin, TLB_WRITE, user);
         if (VP_LIKELY(h != NULL)) {
-            memcpy(h, &val, size);
+            store_n(h, size, val);
             return VP_OK;
         }
         return access_page(c, lin, size, &val, acc);
@@ -213,13 +231,36 @@ static int seg_check(vp_cpu *c, int seg, uint64_t off, unsigned size,
     return VP_OK;
 }
 
+/* Segment + TLB fast path: in 64-bit mode only FS/GS have a base and the
+ * canonical check of an access inside one page is the check of its start
+ * (the canonical boundary is page-aligned). */
+static inline int seg_lin(vp_cpu *c, int seg, uint64_t off, unsigned size,
+                          bool write, uint64_t *lin)
+{
+    if (VP_LIKELY(c->code_size == 8)) {
+        uint64_t a = off + (seg >= S_FS ? c->seg[seg].base : 0);
+        if (VP_LIKELY(((a & 0xfff) + size) <= 4096 && canonical(c, a))) {
+            *lin = a;
+            return VP_OK;
+        }
+    }
+    return seg_check(c, seg, off, size, write, lin);
+}
+
 int vp_read_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
                 uint64_t *val)
 {
     uint64_t lin;
-    int r = seg_check(c, seg, off, size, false, &lin);
+    int r = seg_lin(c, seg, off, size, false, &lin);
     if (r)
         return r;
+    if (VP_LIKELY(((lin & 0xfff) + size) <= 4096)) {
+        uint8_t *h = tlb_host(c, lin, TLB_READ, c->cpl == 3);
+        if (VP_LIKELY(h != NULL)) {
+            *val = load_n(h, size);
+            return VP_OK;
+        }
+    }
     return vp_read_lin(c, lin, size, val, ACC_READ);
 }
 
@@ -227,9 +268,16 @@ int vp_write_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
                  uint64_t val)
 {
     uint64_t lin;
-    int r = seg_check(c, seg, off, size, true, &lin);
+    int r = seg_lin(c, seg, off, size, true, &lin);
     if (r)
         return r;
+    if (VP_LIKELY(((lin & 0xfff) + size) <= 4096)) {
+        uint8_t *h = tlb_host(c, lin, TLB_WRITE, c->cpl == 3);
+        if (VP_LIKELY(h != NULL)) {
+            store_n(h, size, val);
+            return VP_OK;
+        }
+    }
     return vp_write_lin(c, lin, size, val, ACC_WRITE);
 }
 

@@ -342,7 +342,7 @@ def test_exit_debug_exit(vp, tmp_path):
 
 def test_exit_halted(vp, tmp_path):
     k = write(tmp_path, "k.bin", flat_mb1(CLI_HLT))
-    p = run(vp, "run", k)
+    p = run(vp, "run", "--timeout", "10", k)
     assert p.returncode == 12, err_lines(p)
     lines = err_lines(p)
     assert len(lines) == 1 and lines[0].startswith("vanderpool: ") and "halted" in lines[0]
@@ -456,3 +456,27 @@ def test_no_stdin_does_not_block(vp, tmp_path):
     p = subprocess.run([str(vp), "run", str(k)], input=b"typed input\n",
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     assert p.returncode == 9, err_lines(p)
+
+
+def echo_until_q():
+    """COM1 echo loop: LCR = 8N1, then wait for a byte (LSR bit 0), echo it,
+    stop through isa-debug-exit 0 after a 'q'."""
+    init = bytes([0x66, 0xBA]) + struct.pack("<H", 0x3FB) + bytes([0xB0, 0x03, 0xEE])
+    wait = bytes([0x66, 0xBA]) + struct.pack("<H", 0x3FD) + bytes([0xEC, 0xA8, 0x01])
+    wait += bytes([0x74, (-(len(wait) + 2)) & 0xFF])             # jz wait
+    echo = bytes([0x66, 0xBA]) + struct.pack("<H", 0x3F8) + bytes([0xEC, 0xEE, 0x3C, ord("q")])
+    back = -(len(wait) + len(echo) + 2)
+    return init + wait + echo + bytes([0x75, back & 0xFF]) + debug_exit(0)
+
+
+def test_serial_input_from_stdin(vp, tmp_path):
+    k = write(tmp_path, "k.bin", flat_mb1(echo_until_q()))
+    p = subprocess.run([str(vp), "run", "--timeout", "20", str(k)], input=b"hello q",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 1, err_lines(p)
+    assert p.stdout == b"hello q"
+    # Input goes to the first serial port on stdio only (here COM2).
+    p = subprocess.run([str(vp), "run", "--timeout", "2", "--serial", "null",
+                        "--serial", "stdio", str(k)], input=b"q",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 8, err_lines(p)

@@ -67,7 +67,8 @@ static const msr_vec msr_vecs[] = {
     {"DEBUGCTL 0", NULL, 0x1d9, true, 0, true},
     {"DEBUGCTL LBR not implemented", NULL, 0x1d9, true, 1, false},
     {"BIOS_SIGN_ID write accepted", NULL, 0x8b, true, 0, true},
-    {"TSC_DEADLINE: not advertised", NULL, 0x6e0, false, 0, false},
+    {"TSC_DEADLINE on Intel", NULL, 0x6e0, false, 0, true},
+    {"TSC_DEADLINE absent on AMD", "vp-amd", 0x6e0, false, 0, false},
 };
 
 static vp_machine *machine_model(const char *model)

@@ -1,0 +1,23 @@
+/* dev_exit8.c: QEMU's isa-debug-exit device (iobase 0xF4, iosize 4):
+ * a byte write at 0xF5 (the third port of the four) of 21 stops the machine with exit status
+ * (21 << 1) | 1. Also: reads of the device and of the port 0xE9 debug
+ * console.
+ * engines: vanderpool qemu
+ * qemu-args: -debugcon null
+ * exit-code: 21
+ *
+ * QEMU hw/misc/debugexit.c behaviour as the test harnesses use it; the
+ * port 0xE9 readback is the Bochs "port E9 hack" convention.
+ */
+#include "vp.h"
+
+void test_main(void)
+{
+    report_eq("debug console reads 0xE9", inb(0xE9), 0xE9);
+    outb(0xE9, '.');
+    report_eq("debug-exit reads 0", inb(0xF4), 0);
+    report_summary();
+    outb(0xF5, 21);
+    /* Still running: the write did not stop the machine. */
+    vp_exit(1);
+}
