@@ -1,6 +1,7 @@
 /* vCPU lifecycle: creation, the RESET state, and the boot-protocol entry
  * states set up for loaders. */
 #include "emu/cpu/insn.h"
+#include "emu/cpu/cpuid.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,7 @@ int vp_cpu_setup_long_mode(vp_cpu *c, uint64_t entry, uint64_t pt_base,
     c->lf_op = 0;
     c->cr3 = pml4;
     c->cr4 = CR4_PAE;
-    c->efer = EFER_LME | EFER_LMA | (c->model->e1_edx & VP_BIT(20) ? EFER_NXE : 0);
+    c->efer = EFER_LME | EFER_LMA | (vp_cpu_has(c, FEAT_NX) ? EFER_NXE : 0);
     c->cr0 = CR0_PE | CR0_ET | CR0_PG | CR0_WP | CR0_NE;
     flat_seg(&c->seg[S_CS], 0x08, 0xb, true);
     for (int s = 0; s < 6; s++)

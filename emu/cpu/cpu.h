@@ -6,6 +6,7 @@
 #define VP_CPU_CPU_H
 
 #include "emu/base/compiler.h"
+#include "emu/base/stats.h"
 #include "emu/machine.h"
 
 /* General-purpose register numbers. */
@@ -145,6 +146,7 @@ struct vp_cpu {
     uint64_t insn_rip;         /* RIP of the instruction executing */
     uint64_t icount;           /* instructions retired */
     uint64_t icount_limit;     /* end of the current vp_cpu_exec budget */
+    uint32_t a20_gen;          /* machine a20_gen the TLB was filled under */
     int cpl;
     int code_size;             /* 2, 4 or 8: default operand size of CS */
     uint64_t rip_mask;         /* 0xffff, 0xffffffff or ~0 */
@@ -185,6 +187,7 @@ struct vp_cpu {
     bool shutdown;             /* triple fault happened */
 
     vp_tlb tlb;
+    vp_cpu_stats stats;        /* counters for --stats (emu/base/stats.h) */
     vp_block_cache *bcache;
     vp_lapic *lapic;
     vp_machine *m;

@@ -255,6 +255,13 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
                 break;
         }
 
+        /* The A20 gate changed: translations to host pages are stale. */
+        if (VP_UNLIKELY(c->a20_gen != c->m->a20_gen)) {
+            c->a20_gen = c->m->a20_gen;
+            vp_tlb_flush(c, true);
+            vp_bcache_flush(c->bcache);
+        }
+
         /* Fetch: CS limit (outside 64-bit mode), then the code TLB. */
         uint64_t lin;
         c->insn_rip = c->rip;
@@ -303,7 +310,11 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
          * "Single-Step Exception Condition"). TF is sampled before the
          * instruction, so the instruction that sets it is not trapped. */
         bool tf = (c->flags & FL_TF) != 0;
-        if (tf)
+        /* RF suppresses instruction breakpoints for one instruction and is
+         * cleared when that instruction completes (SDM Vol 3B, "Resume
+         * Flag"); IRET may set it again from its image. */
+        bool rf = (c->flags & FL_RF) != 0;
+        if (tf || rf)
             n = 1;
         uint32_t gen = b->gen;
         int64_t page = b->page;
@@ -321,11 +332,15 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
                     break;
                 }
                 c->icount++;
+                if (rf && in->fn != op_iret)
+                    c->flags &= ~FL_RF;
                 if (tf)
                     single_step_trap(c, in);
                 break;
             }
             c->icount++;
+            if (VP_UNLIKELY(rf) && in->fn != op_iret)
+                c->flags &= ~FL_RF;
             if (tf)
                 single_step_trap(c, in);
             /* Self-modifying code within the running block: any write to

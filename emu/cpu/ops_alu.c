@@ -3,6 +3,7 @@
  * results per each one's "Flags Affected"). */
 #include "emu/base/wide.h"
 #include "emu/cpu/ops.h"
+#include "emu/cpu/cpuid.h"
 
 /* One ALU operation in encoding order: ADD OR ADC SBB AND SUB XOR CMP. */
 static VP_ALWAYS_INLINE uint64_t alu(vp_cpu *c, unsigned op, unsigned size,
@@ -653,7 +654,7 @@ int op_cwd(vp_cpu *c, const vp_insn *i)
 
 static bool lahf_ok(vp_cpu *c)
 {
-    return c->code_size != 8 || (c->model->e1_ecx & 1);
+    return c->code_size != 8 || vp_cpu_has(c, FEAT_LAHF_LM);
 }
 
 int op_sahf(vp_cpu *c, const vp_insn *i)

@@ -142,8 +142,9 @@ int op_out(vp_cpu *c, const vp_insn *i)
         return r;
     vp_ioport_write(&c->m->io, port,
                     (uint32_t)reg_read(c, R_AX, size, false), size);
-    return c->m->stop != VP_STOP_NONE || c->m->reset_requested ? VP_BREAK
-                                                               : VP_OK;
+    /* A port write may stop or reset the machine, change A20 or raise an
+     * interrupt: leave the block so the loop sees it at once. */
+    return VP_BREAK;
 }
 
 int op_cpuid(vp_cpu *c, const vp_insn *i)

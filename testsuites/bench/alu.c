@@ -6,8 +6,8 @@
  */
 #include "bench.h"
 
-#define ITERS 20000000ull
-#define WANT 0 /* filled in from the reference engines */
+#define ITERS 14000000ull
+#define WANT 0x4786ebcbe38ffa4bull
 
 static uint64_t table[256];
 

@@ -12,10 +12,10 @@
 #include "bench.h"
 
 #define PAGES 16384u              /* 64 MiB of 4 KiB pages */
-#define PASSES 64u
+#define PASSES 384u
 #define VBASE 0x40000000ull      /* 1 GiB */
 #define PBASE (128ull << 20)
-#define WANT 0
+#define WANT 0x0018bfffbe800000ull
 
 #define PTE_P 1ull
 #define PTE_RW 2ull
