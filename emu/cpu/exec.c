@@ -28,7 +28,6 @@ typedef struct vp_block {
 
 struct vp_block_cache {
     vp_block b[1u << VP_BCACHE_BITS];
-    uint64_t hits, misses;
 };
 
 vp_block_cache *vp_bcache_new(void)
@@ -122,6 +121,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             }
             if (len == 0)
                 break; /* crosses the page end */
+            vp_specialize(in);
             b->n++;
             off += (unsigned)len;
             if (in->endblk)
@@ -137,7 +137,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             b->page = page;
             b->gen = pm->code_gen[page];
             b->mode = (uint8_t)mode;
-            c->bcache->misses++;
+            c->stats.dcache_misses++;
             return b;
         }
     }
@@ -165,6 +165,7 @@ static void deliver_pending_exception(vp_cpu *c)
     vp_flags(c);
     c->exc.vector = -1;
     c->rip = c->insn_rip;
+    c->stats.exceptions[v & 31]++;
     VP_TRACE(&c->m->trace, EXC, "exception %d err %#x at %#llx", v,
              c->exc.error, (unsigned long long)c->insn_rip);
     vp_deliver_event(c, v, c->exc.kind, c->exc.has_error, c->exc.error,
@@ -183,6 +184,7 @@ static bool take_events(vp_cpu *c)
         c->nmi_pending = false;
         c->halted = false;
         c->insn_rip = c->rip;
+        c->stats.interrupts[EXC_NMI]++;
         vp_deliver_event(c, EXC_NMI, EV_NMI, false, 0, c->rip);
         return true;
     }
@@ -192,6 +194,7 @@ static bool take_events(vp_cpu *c)
             vp_flags(c);
             c->halted = false;
             c->insn_rip = c->rip;
+            c->stats.interrupts[vec & 0xff]++;
             VP_TRACE(&c->m->trace, INT, "external interrupt vector %#x", vec);
             vp_deliver_event(c, vec, EV_EXTINT, false, 0, c->rip);
             return true;
@@ -201,24 +204,41 @@ static bool take_events(vp_cpu *c)
     return false;
 }
 
-/* One "insn" trace event: CS:RIP, mode, and the instruction bytes (the
- * frontend disassembles them). */
+/* One "insn" trace event: CS:RIP, mode, and the instruction bytes, as
+ * data for the frontend's sink (which disassembles them) or as a text
+ * line. The bytes are read through the fetch TLB entry when it is there,
+ * else probed without side effects, so tracing changes no counter. */
 static void trace_insn(vp_cpu *c, const vp_insn *in)
 {
-    char hex[3 * 15 + 1];
-    int n = 0;
+    vp_tracer *t = &c->m->trace;
     uint64_t lin = c->code_size == 8 ? c->rip
                                      : (c->seg[S_CS].base + c->rip) & 0xffffffffull;
-    for (unsigned k = 0; k < in->len; k++) {
-        uint64_t v = 0;
-        if (vp_read_lin(c, lin + k, 1, &v, ACC_EXEC | ACC_NOFAULT))
+    vp_trace_insn ev = {
+        .cpu = c->id, .icount = c->icount, .rip = c->rip, .lin = lin,
+        .cs = c->seg[S_CS].sel, .mode = (uint8_t)vp_cpu_mode(c),
+        .bits = (uint8_t)(c->code_size * 8), .cpl = (uint8_t)c->cpl,
+    };
+    for (unsigned k = 0; k < in->len && k < sizeof(ev.bytes); k++) {
+        uint64_t a = c->long_mode ? lin + k : (lin + k) & 0xffffffffull;
+        uint64_t pn = a >> 12, v = 0;
+        const vp_tlb_entry *e =
+            &c->tlb.e[TLB_EXEC][c->cpl == 3][pn & (VP_TLB_SIZE - 1)];
+        if (e->tag == pn + 1)
+            v = *(const uint8_t *)(uintptr_t)(a + e->addend);
+        else if (vp_read_lin(c, a, 1, &v, ACC_EXEC | ACC_NOFAULT))
             break;
-        n += snprintf(hex + n, sizeof(hex) - (size_t)n, "%02x", (unsigned)v);
+        ev.bytes[ev.len++] = (uint8_t)v;
     }
-    hex[n] = 0;
-    vp_trace_emit(&c->m->trace, VP_TR_INSN, "%04x:%016llx m%d %s",
-                  c->seg[S_CS].sel, (unsigned long long)c->rip,
-                  c->code_size * 8, hex);
+    if (t->insn_sink) {
+        t->insn_sink(t->opaque, &ev);
+        return;
+    }
+    char hex[2 * 15 + 1];
+    for (unsigned k = 0; k < ev.len; k++)
+        snprintf(hex + 2 * k, 3, "%02x", ev.bytes[k]);
+    hex[2 * ev.len] = 0;
+    vp_trace_emit(t, VP_TR_INSN, "%04x:%016llx m%d %s", ev.cs,
+                  (unsigned long long)ev.rip, ev.bits, hex);
 }
 
 /* After an instruction that began with RFLAGS.TF set. Software interrupts
@@ -233,7 +253,40 @@ static void single_step_trap(vp_cpu *c, const vp_insn *in)
     c->halted = false;
     c->insn_rip = c->rip;
     vp_flags(c);
+    c->stats.exceptions[EXC_DB]++;
     vp_deliver_event(c, EXC_DB, EV_HWEXC, false, 0, c->rip);
+}
+
+/* The block loop with the per-instruction extras: single-step traps,
+ * clearing RF, instruction trace events. */
+static VP_NOINLINE void run_block_slow(vp_cpu *c, const vp_block *b,
+                                       unsigned n, bool tf, bool rf, bool tr)
+{
+    vp_physmem *pm = &c->m->mem;
+    for (unsigned k = 0; k < n; k++) {
+        const vp_insn *in = &b->insn[k];
+        c->insn_rip = c->rip;
+        if (tr)
+            trace_insn(c, in);
+        c->rip = (c->rip + in->len) & c->rip_mask;
+        int r = in->fn(c, in);
+        if (r == VP_EXC) {
+            deliver_pending_exception(c);
+            return;
+        }
+        c->icount++;
+        if (rf && in->fn != op_iret)
+            c->flags &= ~FL_RF;
+        if (tf)
+            single_step_trap(c, in);
+        if (r != VP_OK)
+            return;
+        if (pm->smc_flag) {
+            pm->smc_flag = false;
+            if (b->page >= 0 && pm->code_gen[b->page] != b->gen)
+                return;
+        }
+    }
 }
 
 uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
@@ -281,6 +334,7 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
         uint64_t gpa;
         if (VP_LIKELY(te->tag == pn + 1)) {
             gpa = te->gpa | (lin & 0xfff);
+            c->stats.tlb_hits[TLB_EXEC]++;
         } else if (vp_translate(c, lin, ACC_EXEC, &gpa)) {
             deliver_pending_exception(c);
             continue;
@@ -295,7 +349,7 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
                 continue;
             }
         } else {
-            c->bcache->hits++;
+            c->stats.dcache_hits++;
         }
 
         /* Run the block. An interrupt shadow limits it to one instruction
@@ -314,35 +368,26 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
          * cleared when that instruction completes (SDM Vol 3B, "Resume
          * Flag"); IRET may set it again from its image. */
         bool rf = (c->flags & FL_RF) != 0;
-        if (tf || rf)
-            n = 1;
+        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
+        if (VP_UNLIKELY(tf || rf || tr)) {
+            run_block_slow(c, b, tf || rf ? 1 : n, tf, rf, tr);
+            continue;
+        }
         uint32_t gen = b->gen;
         int64_t page = b->page;
-        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
         for (unsigned k = 0; k < n; k++) {
             const vp_insn *in = &b->insn[k];
             c->insn_rip = c->rip;
-            if (VP_UNLIKELY(tr))
-                trace_insn(c, in);
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {
-                if (r == VP_EXC) {
+                if (r == VP_EXC)
                     deliver_pending_exception(c);
-                    break;
-                }
-                c->icount++;
-                if (rf && in->fn != op_iret)
-                    c->flags &= ~FL_RF;
-                if (tf)
-                    single_step_trap(c, in);
+                else
+                    c->icount++;
                 break;
             }
             c->icount++;
-            if (VP_UNLIKELY(rf) && in->fn != op_iret)
-                c->flags &= ~FL_RF;
-            if (tf)
-                single_step_trap(c, in);
             /* Self-modifying code within the running block: any write to
              * a code page raises smc_flag (physmem.h). */
             if (VP_UNLIKELY(pm->smc_flag)) {

@@ -19,6 +19,7 @@ enum {
     I_LOCK = 1u << 4,    /* F0 */
     I_RIPREL = 1u << 5,  /* base is RIP */
     I_O16 = 1u << 6,     /* 66 prefix present (for mandatory-prefix forms) */
+    I_VEX = 1u << 7,     /* VEX-encoded: `vex` holds vvvv, L and W */
 };
 
 #define REG_NONE 0xff
@@ -27,7 +28,8 @@ struct vp_insn {
     vp_handler fn;
     uint64_t imm;
     int32_t disp;
-    uint16_t op;       /* map << 8 | opcode byte (map 0: one-byte, 1: 0F) */
+    uint16_t op;       /* map << 8 | opcode byte (map 0: one-byte, 1: 0F,
+                        * 2: 0F 38, 3: 0F 3A; VEX: the map VEX names) */
     uint16_t imm2;     /* far pointer selector, ENTER nesting level */
     uint8_t len;
     uint8_t osize;     /* operand size in bytes (1 for byte forms) */
@@ -41,7 +43,14 @@ struct vp_insn {
     uint8_t flags;     /* I_* */
     uint8_t sub;       /* handler-specific: ALU op, condition, group row */
     uint8_t endblk;    /* the block ends after this instruction */
+    uint8_t vex;       /* with I_VEX: VEX.vvvv as a register number (bits
+                        * 4:0, room for EVEX.V'), VEX.L (6:5, room for
+                        * EVEX.L'L), VEX.W (7); see VEX_* below */
 };
+
+#define VEX_REG(i) ((unsigned)(i)->vex & 0x1f)
+#define VEX_L(i) (((unsigned)(i)->vex >> 5) & 3)
+#define VEX_W(i) (((unsigned)(i)->vex >> 7) & 1)
 
 /* Opcode-table entry attributes. */
 enum {
@@ -60,11 +69,22 @@ enum {
     D_ENTER = 1u << 12,   /* imm16 + imm8 */
     D_GROUP = 1u << 13,   /* ModRM.reg picks the row of group `sub` */
     D_REGOP = 1u << 14,   /* low 3 opcode bits name a register (+REX.B) */
+    /* Selectors: the entry is not an instruction but names row `sub` of a
+     * table indexed by the mandatory prefix (none, 66, F3, F2; VEX.pp), by
+     * ModRM.mod (memory, register) or by ModRM.rm. They chain (a group row
+     * may select by prefix, a prefix row by mod...); attributes of every
+     * level are combined. */
+    D_PFX = 1u << 15,
+    D_MODSEL = 1u << 16,
+    D_RMSEL = 1u << 17,
+    D_OP32 = 1u << 18,    /* operand size 32, or 64 with REX.W (or D_F64) in
+                             64-bit mode; 66 is a mandatory prefix here */
+    D_VEXL0 = 1u << 19,   /* VEX.L must be 0 (#UD otherwise) */
 };
 
 typedef struct vp_opdesc {
     vp_handler fn;
-    uint16_t attr;
+    uint32_t attr;
     uint8_t sub;
 } vp_opdesc;
 
@@ -72,6 +92,9 @@ typedef struct vp_opdesc {
  * length, 0 if more bytes are needed than available, or -1 if the encoding
  * exceeds 15 bytes (#GP). Undefined opcodes decode to the #UD handler. */
 int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out);
+/* Swaps a generic handler for a specialized one where one exists
+ * (ops_fast.c); called on every record entering the block cache. */
+void vp_specialize(vp_insn *i);
 
 /* ---- operand helpers shared by the instruction groups ---------------- */
 
