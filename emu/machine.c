@@ -9,6 +9,7 @@
 #include "emu/apic/apic.h"
 #include "emu/boot/boot.h"
 #include "emu/cpu/cpu.h"
+#include "emu/debug/debug.h"
 #include "emu/dev/platform.h"
 
 #define VP_SLICE_MAX 100000ull
@@ -67,6 +68,7 @@ void vp_machine_destroy(vp_machine *m)
         return;
     vp_apic_free(m);
     vp_platform_free(m);
+    vp_debug_free(m);
     for (int i = 0; i < m->ncpus; i++)
         vp_cpu_destroy(m->cpus[i]);
     vp_physmem_free(&m->mem);
@@ -140,9 +142,14 @@ static bool cpu_can_wake(const vp_cpu *c)
 vp_stop vp_machine_run(vp_machine *m, uint64_t budget)
 {
     uint64_t start = vp_machine_insns(m);
-    if (m->stop == VP_STOP_USER)
+    if (m->stop == VP_STOP_USER || m->stop == VP_STOP_DEBUG)
         m->stop = VP_STOP_NONE;
     while (m->stop == VP_STOP_NONE) {
+        if (m->poll) {
+            m->poll(m->poll_opaque);
+            if (m->stop != VP_STOP_NONE)
+                break;
+        }
         if (m->reset_requested) {
             if (m->cfg.no_reboot) {
                 vp_machine_request_stop(m, VP_STOP_RESET, 0,

@@ -22,6 +22,7 @@ typedef struct vp_lapic vp_lapic;
 typedef struct vp_ioapic vp_ioapic;
 typedef struct vp_fwcfg vp_fwcfg;
 typedef struct vp_sysctl vp_sysctl;
+typedef struct vp_debug vp_debug;
 typedef struct vp_machine vp_machine;
 
 /* Why the run loop stopped. Each maps to a documented exit status. */
@@ -35,6 +36,7 @@ typedef enum vp_stop {
     VP_STOP_INSN_LIMIT,
     VP_STOP_ERROR,        /* emulator-internal error, message in stop_msg */
     VP_STOP_USER,         /* the frontend asked (monitor quit, signal) */
+    VP_STOP_DEBUG,        /* a breakpoint, watchpoint or step (emu/debug) */
 } vp_stop;
 
 typedef struct vp_module_spec {
@@ -96,6 +98,14 @@ struct vp_machine {
     /* Bumped on every change of mem.a20_mask (port 0x92, 8042): CPUs that
      * cache translations of guest-physical addresses flush them. */
     uint32_t a20_gen;
+
+    /* Breakpoints, watchpoints, stepping (emu/debug); NULL until used. */
+    vp_debug *debug;
+    /* Called by vp_machine_run between slices, where every CPU is between
+     * instructions (the frontend polls its monitor and gdbstub there and
+     * may request a stop). It must not change guest state. NULL: none. */
+    void (*poll)(void *opaque);
+    void *poll_opaque;
 };
 
 /* Builds the machine from cfg (copied), loads cfg->kernel. On failure
@@ -105,8 +115,8 @@ vp_machine *vp_machine_create(const vp_config *cfg, const vp_tracer *trace,
 void vp_machine_destroy(vp_machine *m);
 
 /* Runs until something stops the machine; returns why. May be called again
- * after VP_STOP_USER. `budget` limits instructions for this call (0: none)
- * and returns VP_STOP_USER when used up. */
+ * after VP_STOP_USER or VP_STOP_DEBUG. `budget` limits instructions for
+ * this call (0: none) and returns VP_STOP_USER when used up. */
 vp_stop vp_machine_run(vp_machine *m, uint64_t budget);
 
 /* Asks the machine to stop at the next opportunity (any thread-safe use is

@@ -12,8 +12,10 @@ enum { VP_STAT_TLB_READ, VP_STAT_TLB_WRITE, VP_STAT_TLB_EXEC,
 
 typedef struct vp_cpu_stats {
     /* Decoded-block cache (exec.c): a hit runs a cached block, a miss
-     * decodes one. */
-    uint64_t dcache_hits, dcache_misses;
+     * decodes one. A chained hit reaches the block through its
+     * predecessor's link, without the cache lookup or the fetch TLB
+     * lookup (the link's TLB epoch vouches for the translation). */
+    uint64_t dcache_hits, dcache_misses, dcache_chained;
     /* Software TLB (tlb.c, and the fetch in exec.c), per access kind: a
      * hit is served from an entry; a miss walks the page tables (or the
      * access could not use the TLB: page-crossing, MMIO, code pages for
@@ -39,6 +41,7 @@ static inline void vp_stats_add(vp_cpu_stats *dst, const vp_cpu_stats *src)
 {
     dst->dcache_hits += src->dcache_hits;
     dst->dcache_misses += src->dcache_misses;
+    dst->dcache_chained += src->dcache_chained;
     vp_stats_add_n(dst->tlb_hits, src->tlb_hits, VP_STAT_TLB_KINDS);
     vp_stats_add_n(dst->tlb_misses, src->tlb_misses, VP_STAT_TLB_KINDS);
     vp_stats_add_n(dst->tlb_fills, src->tlb_fills, VP_STAT_TLB_KINDS);

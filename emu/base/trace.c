@@ -11,6 +11,12 @@ const vp_trace_cat_info vp_trace_cats[VP_TR_COUNT] = {
 #undef X
 };
 
+const char *const vp_trace_mode_names[VP_MODE_COUNT] = {
+    [VP_MODE_REAL] = "real", [VP_MODE_V86] = "v86",
+    [VP_MODE_PROT16] = "prot16", [VP_MODE_PROT32] = "prot32",
+    [VP_MODE_COMPAT] = "compat", [VP_MODE_LONG] = "long",
+};
+
 static void emit_va(vp_tracer *t, enum vp_trace_cat cat, const char *fmt,
                     va_list ap)
 {

@@ -2,6 +2,7 @@
  * states set up for loaders. */
 #include "emu/cpu/insn.h"
 #include "emu/cpu/cpuid.h"
+#include "emu/cpu/debugreg.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ void vp_cpu_reset(vp_cpu *c)
     memset(c->dr, 0, sizeof(c->dr));
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
+    vp_dr_update(c);
+    c->pkru = 0;
     for (int s = 0; s < 6; s++) {
         c->seg[s] = (vp_seg){.base = 0, .limit = 0xffff, .sel = 0,
                              .attr = SEGA_P | SEGA_S | 3};

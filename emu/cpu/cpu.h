@@ -113,6 +113,9 @@ enum { VP_OK = 0, VP_EXC = 1, VP_BREAK = 2 };
 #define VP_TLB_BITS 8
 #define VP_TLB_SIZE (1u << VP_TLB_BITS)
 enum { TLB_READ, TLB_WRITE, TLB_EXEC, TLB_KINDS };
+_Static_assert((int)TLB_KINDS == (int)VP_STAT_TLB_KINDS &&
+                   (int)TLB_EXEC == (int)VP_STAT_TLB_EXEC,
+               "stats.h counts TLB accesses per TLB kind");
 
 typedef struct vp_tlb_entry {
     uint64_t tag;       /* linear page number + 1; 0 = empty */
@@ -147,17 +150,30 @@ struct vp_cpu {
     uint64_t icount;           /* instructions retired */
     uint64_t icount_limit;     /* end of the current vp_cpu_exec budget */
     uint32_t a20_gen;          /* machine a20_gen the TLB was filled under */
+    uint32_t tlb_epoch;        /* bumped by every TLB flush (block links) */
     int cpl;
     int code_size;             /* 2, 4 or 8: default operand size of CS */
     uint64_t rip_mask;         /* 0xffff, 0xffffffff or ~0 */
     bool long_mode;            /* EFER.LMA */
     bool v86;                  /* RFLAGS.VM in protected mode */
+    /* Set by emu/debug: breakpoints, watchpoints or a step are active
+     * (blocks run through the per-instruction loop), and watchpoints exist
+     * (slow-path data accesses are checked). */
+    bool debug_on;
+    bool debug_watch;
 
     vp_seg seg[6];
     vp_seg ldtr, tr;
     vp_dtr gdtr, idtr;
     uint64_t cr0, cr2, cr3, cr4, cr8;
     uint64_t dr[8];
+    /* Breakpoints DR7 arms (debugreg.c recomputes these on every write
+     * of DR0-DR3/DR7 and CR4.DE): masks of DR0-DR3 by kind, and the
+     * B0-B3 bits of data/I-O breakpoints hit by the current instruction. */
+    uint8_t dr_active;         /* any breakpoint enabled: check per insn */
+    uint8_t dr_exec, dr_data, dr_io;
+    uint8_t dr_pending;
+    uint32_t pkru;             /* protection-key rights (SDM Vol 3A, "PKRU") */
     uint64_t efer;
     uint64_t xcr0;
 
@@ -203,6 +219,18 @@ void vp_cpu_reset(vp_cpu *c);
 /* Runs up to `budget` instructions (stops early on halt, shutdown, or a
  * machine stop request). Returns instructions retired. */
 uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget);
+
+/* The execution mode as trace events and filters name it. */
+static inline enum vp_trace_mode vp_cpu_mode(const vp_cpu *c)
+{
+    if (!(c->cr0 & CR0_PE))
+        return VP_MODE_REAL;
+    if (c->v86)
+        return VP_MODE_V86;
+    if (c->long_mode)
+        return c->code_size == 8 ? VP_MODE_LONG : VP_MODE_COMPAT;
+    return c->code_size == 4 ? VP_MODE_PROT32 : VP_MODE_PROT16;
+}
 
 /* An interrupt controller's state changed: re-check at the next boundary. */
 static inline void vp_cpu_kick(vp_cpu *c)

@@ -5,6 +5,7 @@
  * Register Flags", "Enabling and Changing Paging Modes", "Initializing
  * IA-32e Mode", "Invalidation of TLBs and Paging-Structure Caches". */
 #include "emu/cpu/cpuid.h"
+#include "emu/cpu/debugreg.h"
 #include "emu/apic/apic.h"
 
 /* ---- mode ------------------------------------------------------------ */
@@ -226,6 +227,9 @@ static int write_cr4(vp_cpu *c, uint64_t val)
                 CR4_PKE | CR4_LA57)) ||
         ((old & CR4_PCIDE) && !(val & CR4_PCIDE)))
         vp_tlb_flush(c, true);
+    /* CR4.DE turns R/W = 10 breakpoints into I/O breakpoints. */
+    if (chg & CR4_DE)
+        vp_dr_update(c);
     return VP_OK;
 }
 

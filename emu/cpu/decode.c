@@ -11,7 +11,25 @@
 #define E D_END
 
 /* Groups: ModRM.reg selects the row. */
-enum { G1 = 1, G2, G3, G4, G5, G6, G7, G8, G9, G11, G15, G1A, NGROUPS };
+enum { G1 = 1, G2, G3, G4, G5, G6, G7, G8, G9, G11, G15, G17, G1A, NGROUPS };
+
+/* Rows selected by ModRM.mod: [0] memory form, [1] register form. */
+enum {
+    MS_G7_0 = 1, MS_G7_1, MS_G7_2, MS_G7_3, MS_G7_7, MS_G9_1, MS_G9_6,
+    MS_G9_7, MS_G15_5, MS_G15_6, MS_G15_7, MS_G7_5, NMODSEL
+};
+
+/* Rows selected by ModRM.rm (register forms of 0F 01). */
+enum { RM_G7_1 = 1, RM_G7_7, RM_G7_5, NRMSEL };
+
+/* Rows selected by the mandatory prefix: [0] none, [1] 66, [2] F3, [3] F2
+ * (the last of F2/F3 wins, and either outranks 66, which then still sets
+ * the operand size unless the row says D_OP32); for VEX, VEX.pp. */
+enum {
+    P_B8 = 1, P_BC, P_BD, P_G9_6, P_G9_7, P_G15_5M, P_G15_6M, P_G15_7M,
+    P_G15_5R, P_G15_6R, P_G15_7R, P_INVPCID, P_38F0, P_38F1, P_38F6,
+    P_V38F2, P_V38F3, P_V38F5, P_V38F6, P_V38F7, P_V3AF0, NPFX
+};
 
 static const vp_opdesc groups[NGROUPS][8] = {
     [G1] = {{op_alu_ei, 0, 0}, {op_alu_ei, 0, 1}, {op_alu_ei, 0, 2},
@@ -33,23 +51,97 @@ static const vp_opdesc groups[NGROUPS][8] = {
     [G6] = {{op_sldt_str, 0, 0}, {op_sldt_str, 0, 1}, {op_lldt, E, 0},
             {op_ltr, E, 0}, {op_verrw, 0, 0}, {op_verrw, 0, 1},
             {op_ud, 0, 0}, {op_ud, 0, 0}},
-    [G7] = {{op_grp7, E, 0}, {op_grp7, E, 1}, {op_grp7, E, 2},
-            {op_grp7, E, 3}, {op_grp7, E, 4}, {op_grp7, E, 5},
-            {op_grp7, E, 6}, {op_grp7, E, 7}},
+    /* 0F 01. Register forms of /0 (VMX), /2 (XGETBV, XSETBV), /3 (SVM)
+     * and /5 are not implemented: #UD, as on a part without them. */
+    [G7] = {{NULL, D_MODSEL, MS_G7_0}, {NULL, D_MODSEL, MS_G7_1},
+            {NULL, D_MODSEL, MS_G7_2}, {NULL, D_MODSEL, MS_G7_3},
+            {op_grp7, E, 4}, {NULL, D_MODSEL, MS_G7_5},
+            {op_grp7, E, 6}, {NULL, D_MODSEL, MS_G7_7}},
     [G8] = {{op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
             {op_bt_i, 0, 0}, {op_bt_i, 0, 1}, {op_bt_i, 0, 2},
             {op_bt_i, 0, 3}},
-    [G9] = {{op_ud, 0, 0}, {op_cmpxchg8b, 0, 1}, {op_ud, 0, 0},
-            {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
-            {op_ud, 0, 0}},
+    /* 0F C7. Memory forms of /3-/7 (XRSTORS, XSAVEC, XSAVES, VMPTRLD,
+     * VMCLEAR, VMXON, VMPTRST) are not implemented yet. */
+    [G9] = {{op_ud, 0, 0}, {NULL, D_MODSEL, MS_G9_1}, {op_ud, 0, 0},
+            {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
+            {NULL, D_MODSEL, MS_G9_6}, {NULL, D_MODSEL, MS_G9_7}},
     [G11] = {{op_mov_ei, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
              {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}},
+    /* 0F AE. /0-/4 (FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, XSAVE; F3: the
+     * FSGSBASE and CET forms) are not implemented. */
     [G15] = {{op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
-             {op_ud, 0, 0}, {op_fence, 0, 5}, {op_fence, 0, 6},
-             {op_fence, 0, 7}},
+             {op_ud, 0, 0}, {NULL, D_MODSEL, MS_G15_5},
+             {NULL, D_MODSEL, MS_G15_6}, {NULL, D_MODSEL, MS_G15_7}},
+    /* VEX.0F38 F3: BLSR BLSMSK BLSI (SDM Vol 2, Table A-6 group 17). */
+    [G17] = {{op_ud, 0, 0}, {op_bls, 0, 1}, {op_bls, 0, 2}, {op_bls, 0, 3},
+             {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}},
     [G1A] = {{op_pop_e, D_DEF64, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
              {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0}, {op_ud, 0, 0},
              {op_ud, 0, 0}},
+};
+
+static const vp_opdesc modsel[NMODSEL][2] = {
+    [MS_G7_0] = {{op_grp7, E, 0}, {op_ud, 0, 0}},       /* SGDT | VMX */
+    [MS_G7_1] = {{op_grp7, E, 1}, {NULL, D_RMSEL, RM_G7_1}}, /* SIDT */
+    [MS_G7_2] = {{op_grp7, E, 2}, {op_ud, 0, 0}},       /* LGDT | XCR */
+    [MS_G7_3] = {{op_grp7, E, 3}, {op_ud, 0, 0}},       /* LIDT | SVM */
+    [MS_G7_7] = {{op_grp7, E, 7}, {NULL, D_RMSEL, RM_G7_7}}, /* INVLPG */
+    [MS_G7_5] = {{op_ud, 0, 0}, {NULL, D_RMSEL, RM_G7_5}},  /* RSTORSSP */
+    [MS_G9_1] = {{op_cmpxchg8b, 0, 1}, {op_ud, 0, 0}},  /* CMPXCHG8B/16B */
+    [MS_G9_6] = {{op_ud, 0, 0}, {NULL, D_PFX, P_G9_6}},
+    [MS_G9_7] = {{op_ud, 0, 0}, {NULL, D_PFX, P_G9_7}},
+    [MS_G15_5] = {{NULL, D_PFX, P_G15_5M}, {NULL, D_PFX, P_G15_5R}},
+    [MS_G15_6] = {{NULL, D_PFX, P_G15_6M}, {NULL, D_PFX, P_G15_6R}},
+    [MS_G15_7] = {{NULL, D_PFX, P_G15_7M}, {NULL, D_PFX, P_G15_7R}},
+};
+
+static const vp_opdesc rmsel[NRMSEL][8] = {
+    /* 0F 01 C8-CF: MONITOR MWAIT CLAC STAC - - - ENCLS */
+    [RM_G7_1] = {{op_monitor, 0, 0}, {op_mwait, 0, 0}, {op_clac_stac, 0, 0},
+                 {op_clac_stac, 0, 1}},
+    /* 0F 01 F8-FF: SWAPGS RDTSCP MONITORX MWAITX CLZERO RDPRU - - */
+    [RM_G7_7] = {{op_grp7, E, 7}, {op_rdtscp, 0, 0}},
+    /* 0F 01 E8-EF: - - - - - - RDPKRU WRPKRU (ops_sys.c) */
+    [RM_G7_5] = {[6] = {op_pkru, 0, 0}, [7] = {op_pkru, 0, 1}},
+};
+
+static const vp_opdesc pfxsel[NPFX][4] = {
+    /* 0F B8: JMPE (IA-64 only) | POPCNT. 0F BC/BD: without F3 (or on a
+     * part without BMI1/LZCNT) BSF/BSR, with F3 TZCNT/LZCNT. */
+    [P_B8] = {[2] = {op_popcnt, 0, 0}},
+    [P_BC] = {{op_bsf_bsr, 0, 0}, {op_bsf_bsr, 0, 0}, {op_tzcnt, 0, 0},
+              {op_bsf_bsr, 0, 0}},
+    [P_BD] = {{op_bsf_bsr, 0, 1}, {op_bsf_bsr, 0, 1}, {op_lzcnt, 0, 1},
+              {op_bsf_bsr, 0, 1}},
+    /* 0F C7 /6 /7 register forms: RDRAND, RDSEED (NFx), F3: RDPID. */
+    [P_G9_6] = {{op_rdrand, 0, 0}, {op_rdrand, 0, 0}},
+    [P_G9_7] = {{op_rdrand, 0, 1}, {op_rdrand, 0, 1}, {op_rdpid, 0, 0}},
+    /* 0F AE memory forms: /5 XRSTOR; /6 XSAVEOPT | 66: CLWB;
+     * /7 CLFLUSH | 66: CLFLUSHOPT. */
+    [P_G15_5M] = {{op_ud, 0, 0}},
+    [P_G15_6M] = {[1] = {op_cacheline, 0, 2}},
+    [P_G15_7M] = {{op_cacheline, 0, 0}, {op_cacheline, 0, 1}},
+    /* 0F AE register forms: LFENCE MFENCE SFENCE are NP; the prefixed
+     * forms (INCSSP, TPAUSE, UMONITOR, UMWAIT) are not implemented. */
+    [P_G15_5R] = {{op_fence, 0, 5}},
+    [P_G15_6R] = {{op_fence, 0, 6}},
+    [P_G15_7R] = {{op_fence, 0, 7}},
+    /* 66 0F 38 82: INVPCID r32/r64, m128. */
+    [P_INVPCID] = {[1] = {op_invpcid, D_OP32 | D_F64 | E, 0}},
+    /* 0F 38 F0/F1: MOVBE (66: 16-bit) | F2: CRC32 (SSE4.2, not built). */
+    [P_38F0] = {{op_movbe, 0, 0}, {op_movbe, 0, 0}},
+    [P_38F1] = {{op_movbe, 0, 1}, {op_movbe, 0, 1}},
+    /* 0F 38 F6: 66 ADCX, F3 ADOX. */
+    [P_38F6] = {[1] = {op_adx, D_OP32, 0}, [2] = {op_adx, D_OP32, 1}},
+    /* VEX.LZ.0F38 F2-F7 (BMI1, BMI2) and VEX.LZ.0F3A F0 (RORX). */
+    [P_V38F2] = {{op_andn, D_VEXL0, 0}},
+    [P_V38F3] = {{NULL, D_GROUP | D_VEXL0, G17}},
+    [P_V38F5] = {[0] = {op_bzhi, D_VEXL0, 0}, [2] = {op_pdep_pext, D_VEXL0, 1},
+                 [3] = {op_pdep_pext, D_VEXL0, 0}},
+    [P_V38F6] = {[3] = {op_mulx, D_VEXL0, 0}},
+    [P_V38F7] = {{op_bextr, D_VEXL0, 0}, {op_shiftx, D_VEXL0, 0},
+                 {op_shiftx, D_VEXL0, 1}, {op_shiftx, D_VEXL0, 2}},
+    [P_V3AF0] = {[3] = {op_rorx, D_VEXL0, 0}},
 };
 
 #define ALU_ROW(base, n)                                              \
@@ -164,7 +256,7 @@ static const vp_opdesc map2[256] = {
     [0x02] = {op_lar_lsl, M, 0}, [0x03] = {op_lar_lsl, M, 1},
     [0x05] = {op_syscall, E, 0}, [0x06] = {op_clts, 0, 0},
     [0x07] = {op_sysret, E, 0}, [0x08] = {op_wbinvd, 0, 0},
-    [0x09] = {op_wbinvd, 0, 1}, [0x0b] = {op_ud, 0, 2},
+    [0x09] = {op_wbinvd, 0, 1}, [0x0b] = {op_ud, 0, 2}, /* UD2 */
     [0x0d] = {op_nop_e, M, 0},
     [0x18] = {op_nop_e, M, 0}, [0x19] = {op_nop_e, M, 0},
     [0x1a] = {op_nop_e, M, 0}, [0x1b] = {op_nop_e, M, 0},
@@ -210,9 +302,9 @@ static const vp_opdesc map2[256] = {
     [0xb2] = {op_lxs, M | E, S_SS}, [0xb3] = {op_bt_g, M, 2},
     [0xb4] = {op_lxs, M | E, S_FS}, [0xb5] = {op_lxs, M | E, S_GS},
     [0xb6] = {op_movzx, M, 1}, [0xb7] = {op_movzx, M, 2},
-    [0xb9] = {op_ud, M, 1},
+    [0xb8] = {NULL, M | D_PFX, P_B8}, [0xb9] = {op_ud, M, 1}, /* UD1 */
     [0xba] = {NULL, M | D_IB | D_GROUP, G8}, [0xbb] = {op_bt_g, M, 3},
-    [0xbc] = {op_bsf_bsr, M, 0}, [0xbd] = {op_bsf_bsr, M, 1},
+    [0xbc] = {NULL, M | D_PFX, P_BC}, [0xbd] = {NULL, M | D_PFX, P_BD},
     [0xbe] = {op_movsx, M, 1}, [0xbf] = {op_movsx, M, 2},
     [0xc0] = {op_xadd, M | B, 0}, [0xc1] = {op_xadd, M, 0},
     [0xc7] = {NULL, M | D_GROUP, G9},
@@ -220,14 +312,49 @@ static const vp_opdesc map2[256] = {
     [0xca] = {op_bswap, D_REGOP, 0}, [0xcb] = {op_bswap, D_REGOP, 0},
     [0xcc] = {op_bswap, D_REGOP, 0}, [0xcd] = {op_bswap, D_REGOP, 0},
     [0xce] = {op_bswap, D_REGOP, 0}, [0xcf] = {op_bswap, D_REGOP, 0},
-    [0xff] = {op_ud, M, 0},
+    [0xff] = {op_ud, M, 0}, /* UD0 (Intel: with ModRM) */
+};
+
+/* Three-byte maps (SDM Vol 2, Appendix A, "Three-byte Opcode Map"). */
+static const vp_opdesc map0f38[256] = {
+    [0x82] = {NULL, M | D_PFX, P_INVPCID},
+    [0xf0] = {NULL, M | D_PFX, P_38F0}, [0xf1] = {NULL, M | D_PFX, P_38F1},
+    [0xf6] = {NULL, M | D_PFX, P_38F6},
+};
+
+/* Every 0F 3A opcode takes an imm8; none is implemented yet. */
+static const vp_opdesc map0f3a[256] = {
+    [0x00] = {NULL, 0, 0},
+};
+
+/* What an undefined opcode of the three-byte and VEX maps decodes as
+ * (every opcode there has a ModRM byte, and those of 0F 3A an imm8). */
+static const vp_opdesc undef_modrm = {NULL, M, 0};
+static const vp_opdesc undef_modrm_ib = {NULL, M | D_IB, 0};
+
+/* VEX opcode maps, selected by VEX.m-mmmm (1: 0F, 2: 0F 38, 3: 0F 3A).
+ * The same opcode byte means different things with and without VEX, so
+ * each map has its own table. Nothing in the VEX 0F map is implemented
+ * yet (AVX). */
+static const vp_opdesc vex0f[256] = {
+    [0x00] = {NULL, 0, 0},
+};
+
+static const vp_opdesc vex0f38[256] = {
+    [0xf2] = {NULL, M | D_PFX, P_V38F2}, [0xf3] = {NULL, M | D_PFX, P_V38F3},
+    [0xf5] = {NULL, M | D_PFX, P_V38F5}, [0xf6] = {NULL, M | D_PFX, P_V38F6},
+    [0xf7] = {NULL, M | D_PFX, P_V38F7},
+};
+
+static const vp_opdesc vex0f3a[256] = {
+    [0xf0] = {NULL, M | D_IB | D_PFX, P_V3AF0},
 };
 
 /* LOCK is allowed only on the read-modify-write forms the SDM lists under
  * "LOCK—Assert LOCK# Signal Prefix", and only with a memory destination. */
 static bool lockable(const vp_insn *i, unsigned modrm_reg)
 {
-    if (!(i->flags & I_MEM))
+    if (!(i->flags & I_MEM) || (i->flags & I_VEX))
         return false;
     unsigned op = i->op;
     if (op < 0x40 && (op & 7) < 2)
@@ -259,7 +386,7 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
     vp_insn i;
     memset(&i, 0, sizeof(i));
     int p = 0, limit = avail < 15 ? avail : 15;
-    bool o16 = false, a16 = false;
+    bool o16 = false, a16 = false, bad = false;
     int segovr = -1;
     uint8_t rex = 0;
 #define NEED(n)                                   \
@@ -306,19 +433,101 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
     if (o16)
         i.flags |= I_O16;
 
+    /* The mandatory-prefix index of D_PFX rows (SDM Vol 2, "Instruction
+     * Prefixes": 66/F2/F3 as opcode extensions). */
+    unsigned pfx = (i.flags & I_REP) ? 2 : (i.flags & I_REPNE) ? 3 : o16 ? 1 : 0;
+
     NEED(1);
     uint8_t opb = bytes[p++];
     const vp_opdesc *d;
-    if (opb == 0x0f) {
+    bool vex = false;
+    unsigned vex_w = 0;
+    if (code_size != 8 && (opb == 0xc4 || opb == 0xc5))
+        NEED(1);
+    if ((opb == 0xc4 || opb == 0xc5) &&
+        (code_size == 8 || (bytes[p] & 0xc0) == 0xc0)) {
+        /* VEX (SDM Vol 2, "The VEX Prefix"). Outside 64-bit mode C4/C5
+         * are LES/LDS unless the next byte has bits 7:6 = 11b (the ModRM
+         * of LES/LDS would name a register, which is invalid), and there
+         * VEX.R, VEX.X, VEX.B and the top bit of VEX.vvvv are ignored.
+         * 66, F2, F3, LOCK or REX before VEX is #UD. */
+        vex = true;
+        unsigned b1, b2, map, rb = 0;
+        if (opb == 0xc5) {
+            NEED(1);
+            b1 = bytes[p++];
+            b2 = b1;                   /* R vvvv L pp, implied 0F, W0 */
+            map = 1;
+            rb = (~b1 >> 5) & 4;       /* R -> REX.R position */
+        } else {
+            NEED(2);
+            b1 = bytes[p++];           /* R X B m-mmmm */
+            b2 = bytes[p++];           /* W vvvv L pp */
+            map = b1 & 0x1f;
+            rb = ((~b1 >> 5) & 7);     /* R X B -> REX.R X B */
+            vex_w = b2 >> 7;
+        }
+        unsigned vvvv = (~b2 >> 3) & 0xf;
+        if (code_size != 8) {
+            rb = 0;
+            vvvv &= 7;
+        }
+        if (o16 || (i.flags & (I_REP | I_REPNE | I_LOCK)) || rex)
+            bad = true;
+        rex = (uint8_t)(rb | (vex_w << 3));
+        pfx = b2 & 3;
+        i.flags |= I_VEX;
+        i.vex = (uint8_t)(vvvv | (((b2 >> 2) & 1) << 5) | (vex_w << 7));
         NEED(1);
         opb = bytes[p++];
-        i.op = 0x100 | opb;
-        d = &map2[opb];
+        i.op = (uint16_t)(map << 8 | opb);
+        static const vp_opdesc *const vmaps[4] = {NULL, vex0f, vex0f38,
+                                                  vex0f3a};
+        d = map >= 1 && map <= 3 ? &vmaps[map][opb] : &undef_modrm;
+        if (!d->attr)
+            d = map == 3 ? &undef_modrm_ib : &undef_modrm;
+    } else if (opb == 0x0f) {
+        NEED(1);
+        opb = bytes[p++];
+        if (opb == 0x38 || opb == 0x3a) {
+            unsigned map = opb == 0x38 ? 2 : 3;
+            NEED(1);
+            opb = bytes[p++];
+            i.op = (uint16_t)(map << 8 | opb);
+            d = map == 2 ? &map0f38[opb] : &map0f3a[opb];
+            if (!d->attr)
+                d = map == 3 ? &undef_modrm_ib : &undef_modrm;
+        } else {
+            i.op = 0x100 | opb;
+            d = &map2[opb];
+        }
     } else {
         i.op = opb;
         d = &map1[opb];
     }
-    uint16_t attr = d->attr;
+
+    /* ModRM, then the selectors it and the prefixes drive. */
+    uint8_t modrm = 0;
+    uint32_t attr = d->attr;
+    if (attr & D_MODRM) {
+        NEED(1);
+        modrm = bytes[p];
+    }
+    unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+    for (int depth = 0; depth < 4; depth++) {
+        if (attr & D_PFX)
+            d = &pfxsel[d->sub][pfx];
+        else if (attr & D_GROUP)
+            d = &groups[d->sub][reg];
+        else if (attr & D_MODSEL)
+            d = &modsel[d->sub][mod == 3];
+        else if (attr & D_RMSEL)
+            d = &rmsel[d->sub][rm];
+        else
+            break;
+        attr = (attr & ~(uint32_t)(D_PFX | D_GROUP | D_MODSEL | D_RMSEL)) |
+               d->attr;
+    }
     vp_handler fn = d->fn;
     i.sub = d->sub;
 
@@ -338,27 +547,20 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
         i.asize = (big ^ a16) ? 4 : 2;
         i.osize = (big ^ o16) ? 4 : 2;
     }
+    /* VEX-encoded general-purpose instructions are 32-bit, or 64-bit
+     * with VEX.W1 in 64-bit mode (VEX.W is ignored elsewhere for them). */
+    if (vex || (attr & D_OP32))
+        i.osize = code_size == 8 && ((rex & 8) || (attr & D_F64)) ? 8 : 4;
+    if (vex && (attr & D_VEXL0) && VEX_L(&i))
+        bad = true;
 
-    /* ModRM, SIB, displacement. */
+    /* ModRM addressing, SIB, displacement. */
     i.base = i.index = REG_NONE;
     i.seg = S_DS;
-    uint8_t modrm = 0;
     if (attr & D_MODRM) {
-        NEED(1);
-        modrm = bytes[p++];
-        unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+        p++;
         i.reg = (uint8_t)(reg | ((rex & 4) << 1));
         i.rm = (uint8_t)(rm | ((rex & 1) << 3));
-        if (attr & D_GROUP) {
-            const vp_opdesc *g = &groups[d->sub][reg];
-            fn = g->fn;
-            attr |= g->attr;
-            i.sub = g->sub;
-            if (code_size == 8 && (g->attr & D_F64))
-                i.osize = 8;
-            else if (code_size == 8 && (g->attr & D_DEF64) && !(rex & 8))
-                i.osize = o16 ? 2 : 8;
-        }
         if (mod != 3) {
             i.flags |= I_MEM;
             if (i.asize == 2) {
@@ -462,19 +664,18 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
         p += 3;
     }
     /* Group 3's TEST (F6/F7 /0 and /1) carries an immediate. */
-    if ((i.op == 0xf6 || i.op == 0xf7) && ((modrm >> 3) & 7) < 2) {
+    if ((i.op == 0xf6 || i.op == 0xf7) && reg < 2 && !vex) {
         int n = i.osize == 1 ? 1 : i.osize == 2 ? 2 : 4;
         NEED(n);
         i.imm = sign_ext(le(bytes + p, n), (unsigned)n);
         p += n;
     }
 #undef NEED
-    if (!fn || ((attr & D_NO64) && code_size == 8))
+    if (!fn || bad || ((attr & D_NO64) && code_size == 8))
         fn = op_ud;
-    i.fn = fn;
     i.len = (uint8_t)p;
     i.endblk = (attr & D_END) ? 1 : 0;
-    if ((i.flags & I_LOCK) && !lockable(&i, (modrm >> 3) & 7))
+    if ((i.flags & I_LOCK) && !lockable(&i, reg))
         fn = op_ud;
     i.fn = fn;
     *out = i;

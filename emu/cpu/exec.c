@@ -8,7 +8,9 @@
  * stale blocks are dropped per page, never by a global flush. */
 #include "emu/cpu/insn.h"
 #include "emu/cpu/ops.h"
+#include "emu/cpu/debugreg.h"
 #include "emu/apic/apic.h"
+#include "emu/debug/debug.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,29 @@
 #define VP_BLOCK_MAX 32
 #define VP_BCACHE_BITS 12
 
-typedef struct vp_block {
+typedef struct vp_block vp_block;
+
+/* A remembered successor: valid while the TLB has not been flushed since
+ * (epoch), at the same linear address, mode and CPL, and while the target
+ * block still holds the same code (phys, generation). Lets a loop go from
+ * block to block without the TLB and hash lookups. */
+typedef struct vp_link {
+    uint64_t lin;
+    uint64_t phys;
+    vp_block *blk;
+    uint32_t epoch;
+    uint8_t key;
+} vp_link;
+
+struct vp_block {
+    vp_link link[2];
     uint64_t phys;       /* guest-physical address of the first byte */
     int64_t page;        /* RAM page index for the generation check */
     uint32_t gen;
     uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
     uint8_t n;
     vp_insn insn[VP_BLOCK_MAX];
-} vp_block;
+};
 
 struct vp_block_cache {
     vp_block b[1u << VP_BCACHE_BITS];
@@ -109,6 +126,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
 
     if (host && page >= 0) {
         b->n = 0;
+        b->link[0].blk = b->link[1].blk = NULL;
         while (b->n < VP_BLOCK_MAX && off < 4096) {
             vp_insn *in = &b->insn[b->n];
             int len = vp_decode(host + (off - (gpa & 0xfff)),
@@ -156,6 +174,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
     tmp->n = 1;
     tmp->mode = 0;
     tmp->page = -1;
+    tmp->phys = gpa;
     return tmp;
 }
 
@@ -241,31 +260,38 @@ static void trace_insn(vp_cpu *c, const vp_insn *in)
                   (unsigned long long)ev.rip, ev.bits, hex);
 }
 
-/* After an instruction that began with RFLAGS.TF set. Software interrupts
- * clear TF on delivery and are not trapped; a MOV SS/POP SS shadow defers
- * the trap past the next instruction. */
-static void single_step_trap(vp_cpu *c, const vp_insn *in)
+/* After an instruction that began with RFLAGS.TF set, or that hit data or
+ * I/O breakpoints (debugreg.c): one #DB trap reports them all in DR6 (SDM
+ * Vol 3B, "Debug Exceptions"). Software interrupts clear TF on delivery
+ * and are not single-stepped; a MOV SS/POP SS shadow defers the traps
+ * past the next instruction. */
+static void single_step_trap(vp_cpu *c, const vp_insn *in, bool tf)
 {
-    if (in->fn == op_int || in->fn == op_int3 || in->fn == op_into ||
-        in->fn == op_int1 || c->shadow_until > c->icount)
+    if (c->shadow_until > c->icount)
         return;
-    c->dr[6] |= VP_BIT(14); /* BS */
-    c->halted = false;
-    c->insn_rip = c->rip;
-    vp_flags(c);
-    c->stats.exceptions[EXC_DB]++;
-    vp_deliver_event(c, EXC_DB, EV_HWEXC, false, 0, c->rip);
+    uint64_t bits = c->dr_pending;
+    if (tf && !(in->fn == op_int || in->fn == op_int3 ||
+                in->fn == op_into || in->fn == op_int1))
+        bits |= VP_BIT(14); /* BS */
+    if (bits)
+        vp_dr_raise_db(c, bits);
 }
 
 /* The block loop with the per-instruction extras: single-step traps,
- * clearing RF, instruction trace events. */
+ * clearing RF, instruction trace events, and the debugger's breakpoints,
+ * watchpoints and steps (emu/debug) while c->debug_on. */
 static VP_NOINLINE void run_block_slow(vp_cpu *c, const vp_block *b,
                                        unsigned n, bool tf, bool rf, bool tr)
 {
     vp_physmem *pm = &c->m->mem;
+    bool dbg = c->debug_on;
+    uint64_t gpa = b->phys;
     for (unsigned k = 0; k < n; k++) {
         const vp_insn *in = &b->insn[k];
         c->insn_rip = c->rip;
+        if (dbg && vp_debug_before_insn(c, gpa))
+            return;
+        gpa += in->len;
         if (tr)
             trace_insn(c, in);
         c->rip = (c->rip + in->len) & c->rip_mask;
@@ -277,10 +303,12 @@ static VP_NOINLINE void run_block_slow(vp_cpu *c, const vp_block *b,
         c->icount++;
         if (rf && in->fn != op_iret)
             c->flags &= ~FL_RF;
-        if (tf)
-            single_step_trap(c, in);
+        if (tf || VP_UNLIKELY(c->dr_pending))
+            single_step_trap(c, in, tf);
         if (r != VP_OK)
             return;
+        if (dbg && c->m->stop != VP_STOP_NONE)
+            return;     /* a watchpoint hit: stop after the instruction */
         if (pm->smc_flag) {
             pm->smc_flag = false;
             if (b->page >= 0 && pm->code_gen[b->page] != b->gen)
@@ -294,6 +322,7 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
     uint64_t start = c->icount;
     vp_physmem *pm = &c->m->mem;
     vp_block tmp;
+    vp_block *prev = NULL;  /* last block, if it ran to its end */
     c->icount_limit = start + budget;
 
     while (c->icount - start < budget && !c->shutdown &&
@@ -315,6 +344,20 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             vp_bcache_flush(c->bcache);
         }
 
+        /* Instruction breakpoints, only while DR7 arms a breakpoint: a
+         * fault that comes before any fetch fault (SDM Vol 3A, "Priority
+         * Among Concurrent Events"). */
+        if (VP_UNLIKELY(c->dr_active) && vp_dr_insn_breakpoint(c)) {
+            prev = NULL;
+            continue;
+        }
+        /* VIF and VIP both set under VME/PVI: #GP before the instruction
+         * (v86.c; only block-ending instructions create that state). */
+        if (VP_UNLIKELY(c->flags & FL_VIP) && vp_vip_pending_fault(c)) {
+            prev = NULL;
+            continue;
+        }
+
         /* Fetch: CS limit (outside 64-bit mode), then the code TLB. */
         uint64_t lin;
         c->insn_rip = c->rip;
@@ -328,6 +371,23 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             }
             lin = (c->seg[S_CS].base + c->rip) & 0xffffffffull;
         }
+        uint8_t key = (uint8_t)(c->code_size | (c->cpl << 4));
+        vp_block *b = NULL;
+        vp_link *lk = NULL;
+        if (prev) {
+            lk = &prev->link[prev->link[0].lin == lin ? 0 : 1];
+            vp_block *cand = lk->blk;
+            if (cand && lk->lin == lin && lk->epoch == c->tlb_epoch &&
+                lk->key == key && cand->phys == lk->phys &&
+                cand->mode == c->code_size &&
+                cand->gen == pm->code_gen[cand->page]) {
+                b = cand;
+                c->stats.dcache_chained++;
+                goto run;
+            }
+            if (lk->blk && prev->link[1].blk == NULL)
+                lk = &prev->link[1];
+        }
         uint64_t pn = lin >> 12;
         bool user = c->cpl == 3;
         vp_tlb_entry *te = &c->tlb.e[TLB_EXEC][user][pn & (VP_TLB_SIZE - 1)];
@@ -340,17 +400,24 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             continue;
         }
 
-        vp_block *b = &c->bcache->b[bc_index(gpa, (unsigned)c->code_size)];
+        b = &c->bcache->b[bc_index(gpa, (unsigned)c->code_size)];
         if (!(b->mode == c->code_size && b->phys == gpa &&
               b->gen == pm->code_gen[b->page])) {
             b = decode_block(c, lin, gpa, b, &tmp);
             if (!b) {
+                prev = NULL;
                 deliver_pending_exception(c);
                 continue;
             }
         } else {
             c->stats.dcache_hits++;
         }
+        if (lk && b->mode) {
+            /* The TLB fill above may have bumped the epoch. */
+            *lk = (vp_link){lin, gpa, b, c->tlb_epoch, key};
+        }
+run:
+        prev = NULL;
 
         /* Run the block. An interrupt shadow limits it to one instruction
          * so that the event is recognised right after the shadow. */
@@ -369,13 +436,17 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
          * Flag"); IRET may set it again from its image. */
         bool rf = (c->flags & FL_RF) != 0;
         bool tr = VP_TRACE_ON(&c->m->trace, INSN);
-        if (VP_UNLIKELY(tf || rf || tr)) {
-            run_block_slow(c, b, tf || rf ? 1 : n, tf, rf, tr);
+        /* Armed debug registers: one instruction at a time, so that the
+         * breakpoint checks bracket each one (debugreg.h). */
+        bool one = tf || rf || c->dr_active;
+        if (VP_UNLIKELY(one || tr || c->debug_on)) {
+            run_block_slow(c, b, one ? 1 : n, tf, rf, tr);
             continue;
         }
         uint32_t gen = b->gen;
         int64_t page = b->page;
-        for (unsigned k = 0; k < n; k++) {
+        unsigned k;
+        for (k = 0; k < n; k++) {
             const vp_insn *in = &b->insn[k];
             c->insn_rip = c->rip;
             c->rip = (c->rip + in->len) & c->rip_mask;
@@ -396,6 +467,8 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
                     break;
             }
         }
+        if (k == b->n && b->mode)
+            prev = b;
     }
     return c->icount - start;
 }

@@ -70,6 +70,9 @@ static uint64_t compute(vp_cpu *c)
         cf = (sign_ext(a, size) >> (b - 1 < 63 ? b - 1 : 63)) & 1;
         of = false;
         break;
+    case LF_MUL: /* SF, ZF, PF from the low half (undefined in the SDM) */
+        cf = of = c->lf_b != 0;
+        break;
     default:
         return c->flags;
     }
@@ -96,57 +99,10 @@ bool vp_cf(vp_cpu *c)
     return (vp_flags(c) & FL_CF) != 0;
 }
 
-/* Condition codes straight from the lazy state for the operations that
- * precede most branches (CMP/SUB, TEST/logic, INC/DEC/ADD for Z and S), so
- * the common Jcc/SETcc/CMOVcc need not materialize RFLAGS. Returns -1 when
- * the slow path must decide. */
-static int cond_fast(const vp_cpu *c, unsigned cc)
+/* Condition codes in encoding order (SDM Vol 1, "Jcc" condition table),
+ * from materialized flags; vp_cond (insn.h) tries the lazy state first. */
+bool vp_cond_slow(vp_cpu *c, unsigned cc)
 {
-    unsigned op = c->lf_op & 0xff, size = c->lf_op >> 8;
-    if (!op)
-        return -1;
-    uint64_t m = size_mask(size), r = c->lf_res & m;
-    bool sf = (r >> (size * 8 - 1)) & 1;
-    int res;
-    switch (cc >> 1) {
-    case 2: /* Z */
-        res = r == 0;
-        break;
-    case 4: /* S */
-        res = sf;
-        break;
-    default:
-        if (op == LF_SUB) {
-            uint64_t a = c->lf_a & m, b = c->lf_b & m;
-            int64_t sa = (int64_t)sign_ext(a, size), sb = (int64_t)sign_ext(b, size);
-            switch (cc >> 1) {
-            case 1: res = a < b; break;           /* B */
-            case 3: res = a <= b; break;          /* BE */
-            case 6: res = sa < sb; break;         /* L */
-            case 7: res = sa <= sb; break;        /* LE */
-            default: return -1;                   /* O, P */
-            }
-        } else if (op == LF_LOGIC) {
-            switch (cc >> 1) {
-            case 0: case 1: res = 0; break;       /* O, B: cleared */
-            case 3: res = r == 0; break;          /* BE: CF=0 */
-            case 6: res = sf; break;              /* L: SF != OF(0) */
-            case 7: res = r == 0 || sf; break;    /* LE */
-            default: return -1;                   /* P */
-            }
-        } else {
-            return -1;
-        }
-    }
-    return (cc & 1) ? !res : res;
-}
-
-/* Condition codes in encoding order (SDM Vol 1, "Jcc" condition table). */
-bool vp_cond(vp_cpu *c, unsigned cc)
-{
-    int fast = cond_fast(c, cc);
-    if (fast >= 0)
-        return fast;
     uint64_t f = vp_flags(c);
     bool r;
     switch (cc >> 1) {

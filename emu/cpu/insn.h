@@ -8,6 +8,8 @@
 
 #include "emu/cpu/internal.h"
 
+#include <string.h>
+
 typedef int (*vp_handler)(vp_cpu *c, const vp_insn *i);
 
 /* vp_insn.flags */
@@ -158,12 +160,77 @@ static inline uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
     return a & size_mask(i->asize);
 }
 
+static inline uint64_t load_n(const uint8_t *h, unsigned size)
+{
+    switch (size) {
+    case 1: return *h;
+    case 2: { uint16_t v; memcpy(&v, h, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, h, 4); return v; }
+    default: { uint64_t v; memcpy(&v, h, 8); return v; }
+    }
+}
+
+static inline void store_n(uint8_t *h, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *h = (uint8_t)v; break;
+    case 2: { uint16_t t = (uint16_t)v; memcpy(h, &t, 2); break; }
+    case 4: { uint32_t t = (uint32_t)v; memcpy(h, &t, 4); break; }
+    default: memcpy(h, &v, 8); break;
+    }
+}
+
+/* Inline fast path of vp_read_seg/vp_write_seg for 64-bit mode: an access
+ * inside one page at a 48-bit canonical address that hits the TLB. Every
+ * other case (other modes, LA57, page crossing, misses, MMIO) takes the
+ * out-of-line path, which implements all the checks. */
+static inline uint8_t *mem_fast(vp_cpu *c, int seg, uint64_t off,
+                                unsigned size, unsigned kind)
+{
+    if (VP_LIKELY(c->code_size == 8)) {
+        uint64_t a = off + (seg >= S_FS ? c->seg[seg].base : 0);
+        if (VP_LIKELY(((a & 0xfff) + size) <= 4096 &&
+                      (uint64_t)((int64_t)(a << 16) >> 16) == a)) {
+            uint64_t pn = a >> 12;
+            vp_tlb_entry *e =
+                &c->tlb.e[kind][c->cpl == 3][pn & (VP_TLB_SIZE - 1)];
+            if (VP_LIKELY(e->tag == pn + 1)) {
+                c->stats.tlb_hits[kind]++;
+                return (uint8_t *)(uintptr_t)(a + e->addend);
+            }
+        }
+    }
+    return NULL;
+}
+
+static inline int VP_MUST_CHECK mem_read(vp_cpu *c, int seg, uint64_t off,
+                                         unsigned size, uint64_t *v)
+{
+    uint8_t *h = mem_fast(c, seg, off, size, TLB_READ);
+    if (VP_LIKELY(h != NULL)) {
+        *v = load_n(h, size);
+        return VP_OK;
+    }
+    return vp_read_seg(c, seg, off, size, v);
+}
+
+static inline int VP_MUST_CHECK mem_write(vp_cpu *c, int seg, uint64_t off,
+                                          unsigned size, uint64_t v)
+{
+    uint8_t *h = mem_fast(c, seg, off, size, TLB_WRITE);
+    if (VP_LIKELY(h != NULL)) {
+        store_n(h, size, v);
+        return VP_OK;
+    }
+    return vp_write_seg(c, seg, off, size, v);
+}
+
 /* The E operand (register or memory) of size `size`. */
 static inline int VP_MUST_CHECK rd_e(vp_cpu *c, const vp_insn *i,
                                      unsigned size, uint64_t *v)
 {
     if (i->flags & I_MEM)
-        return vp_read_seg(c, i->seg, insn_ea(c, i), size, v);
+        return mem_read(c, i->seg, insn_ea(c, i), size, v);
     *v = reg_read(c, i->rm, size, i->flags & I_REX);
     return VP_OK;
 }
@@ -172,7 +239,7 @@ static inline int VP_MUST_CHECK wr_e(vp_cpu *c, const vp_insn *i,
                                      unsigned size, uint64_t v)
 {
     if (i->flags & I_MEM)
-        return vp_write_seg(c, i->seg, insn_ea(c, i), size, v);
+        return mem_write(c, i->seg, insn_ea(c, i), size, v);
     reg_write(c, i->rm, size, i->flags & I_REX, v);
     return VP_OK;
 }
@@ -207,6 +274,7 @@ static inline void set_rip(vp_cpu *c, uint64_t target, unsigned osize)
 enum vp_lazy_op {
     LF_NONE = 0, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
     LF_NEG, LF_SHL, LF_SHR, LF_SAR,
+    LF_MUL,   /* b = 1 when the product overflowed: CF = OF = b; AF = 0 */
 };
 
 static inline void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
@@ -226,7 +294,76 @@ static inline void flags_set_arith(vp_cpu *c, uint64_t f)
     vp_flags(c);
     c->flags = (c->flags & ~FL_ARITH) | (f & FL_ARITH);
 }
-bool vp_cond(vp_cpu *c, unsigned cc);
+bool vp_cond_slow(vp_cpu *c, unsigned cc);
+
+/* Condition codes straight from the lazy state for the operations that
+ * precede most branches (CMP/SUB, TEST/logic, and Z/S after anything), so
+ * the common Jcc/SETcc/CMOVcc need not materialize RFLAGS. Returns -1 when
+ * the flags must be computed. With a constant cc this folds to a few
+ * instructions. */
+static VP_ALWAYS_INLINE int vp_cond_fast(const vp_cpu *c, unsigned cc)
+{
+    unsigned op = c->lf_op & 0xff, size = c->lf_op >> 8;
+    if (!op)
+        return -1;
+    uint64_t m = size_mask(size), r = c->lf_res & m;
+    bool sf = (r >> (size * 8 - 1)) & 1;
+    int res;
+    switch (cc >> 1) {
+    case 2: res = r == 0; break;                 /* Z */
+    case 4: res = sf; break;                     /* S */
+    default:
+        if (op == LF_SUB) {
+            uint64_t a = c->lf_a & m, b = c->lf_b & m;
+            int64_t sa = (int64_t)sign_ext(a, size);
+            int64_t sb = (int64_t)sign_ext(b, size);
+            switch (cc >> 1) {
+            case 1: res = a < b; break;          /* B */
+            case 3: res = a <= b; break;         /* BE */
+            case 6: res = sa < sb; break;        /* L */
+            case 7: res = sa <= sb; break;       /* LE */
+            default: return -1;                  /* O, P */
+            }
+        } else if (op == LF_MUL && (cc >> 1) <= 1) {
+            res = c->lf_b != 0;                  /* O, B: overflow */
+        } else if (op == LF_LOGIC) {
+            switch (cc >> 1) {
+            case 0: case 1: res = 0; break;      /* O, B: cleared */
+            case 3: res = r == 0; break;         /* BE: CF = 0 */
+            case 6: res = sf; break;             /* L: SF != OF (0) */
+            case 7: res = r == 0 || sf; break;   /* LE */
+            default: return -1;                  /* P */
+            }
+        } else {
+            return -1;
+        }
+    }
+    return (cc & 1) ? !res : res;
+}
+
+bool vp_cf(vp_cpu *c);
+
+/* CF without materializing the other flags for the common producers. */
+static VP_ALWAYS_INLINE bool vp_cf_fast(vp_cpu *c)
+{
+    unsigned op = c->lf_op & 0xff, size = c->lf_op >> 8;
+    uint64_t m = size_mask(size);
+    switch (op) {
+    case 0: return (c->flags & FL_CF) != 0;
+    case LF_ADD: return (c->lf_res & m) < (c->lf_a & m);
+    case LF_SUB: return (c->lf_a & m) < (c->lf_b & m);
+    case LF_LOGIC: return false;
+    case LF_INC: case LF_DEC: return c->lf_cf != 0;
+    case LF_MUL: return c->lf_b != 0;
+    default: return vp_cf(c);
+    }
+}
+
+static VP_ALWAYS_INLINE bool vp_cond(vp_cpu *c, unsigned cc)
+{
+    int f = vp_cond_fast(c, cc);
+    return f >= 0 ? (bool)f : vp_cond_slow(c, cc);
+}
 /* Carry flag, materializing only what is needed. */
 bool vp_cf(vp_cpu *c);
 uint8_t vp_parity(uint8_t v);

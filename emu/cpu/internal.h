@@ -125,6 +125,18 @@ int vp_far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize)
 int vp_far_ret(vp_cpu *c, unsigned osize, uint16_t imm) VP_MUST_CHECK;
 int vp_iret(vp_cpu *c, unsigned osize) VP_MUST_CHECK;
 
+/* Virtual-8086 mode (v86.c). INT n: redirects through the 8086 program's
+ * vector table when CR4.VME and the TSS's redirection bit map say so
+ * (*redirected), raises #GP(0) where IOPL < 3 traps to the monitor, else
+ * leaves delivery through the IDT to the caller. IRET with VME and
+ * IOPL < 3. */
+int vp_v86_int(vp_cpu *c, unsigned vec, uint64_t next_ip, bool *redirected)
+    VP_MUST_CHECK;
+int vp_v86_iret_vme(vp_cpu *c, unsigned osize) VP_MUST_CHECK;
+/* At an instruction boundary with RFLAGS.VIP set (exec.c): delivers #GP(0)
+ * and returns true when VIF is set too at CPL 3 under VME or PVI. */
+bool vp_vip_pending_fault(vp_cpu *c);
+
 /* MSRs and CPUID. Return VP_OK, or VP_EXC after raising #GP(0). The
  * RDMSR/WRMSR handlers check CPL 0 before calling (msr.c checks only the
  * MSR itself). Feature tests: vp_cpu_has() in cpuid.h. */

@@ -628,8 +628,11 @@ int vp_iret(vp_cpu *c, unsigned osize)
     /* NMI blocking ends with IRET, even one that faults (SDM Vol 3A,
      * "NMI Handling While Processing an NMI"). */
     c->nmi_blocked = false;
-    if (c->v86 && ((vp_flags(c) >> 12) & 3) < 3)
+    if (c->v86 && ((vp_flags(c) >> 12) & 3) < 3) {
+        if (c->cr4 & CR4_VME)
+            return vp_v86_iret_vme(c, osize);    /* v86.c */
         return vp_raise_err(c, EXC_GP, 0);   /* no VME: trap to monitor */
+    }
     vp_xstate x;
     bool committed = false;
     vp_xsave(c, &x);

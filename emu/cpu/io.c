@@ -3,6 +3,7 @@
  * In protected mode with CPL > IOPL, and always in virtual-8086 mode, the
  * bits for every byte port accessed must be clear in the TSS's bitmap. */
 #include "emu/cpu/sys.h"
+#include "emu/cpu/debugreg.h"
 
 static int io_fault(vp_cpu *c, uint16_t port, unsigned size, const char *why)
 {
@@ -13,6 +14,10 @@ static int io_fault(vp_cpu *c, uint16_t port, unsigned size, const char *why)
 
 int vp_io_allowed(vp_cpu *c, uint16_t port, unsigned size)
 {
+    /* Every IN/OUT/INS/OUTS asks here first: I/O breakpoints (debugreg.c;
+     * a #GP below voids the hit with the instruction). */
+    if (VP_UNLIKELY(c->dr_io))
+        vp_dr_io_access(c, port, size);
     if (!(c->cr0 & CR0_PE))
         return VP_OK;
     unsigned iopl = (unsigned)((c->flags & FL_IOPL) >> 12);

@@ -25,6 +25,22 @@ static const vp_cpuid_leaf skylake_leaves[] = {
     {0x80000006, 0, {0x00000000, 0x00000000, 0x01006040, 0x00000000}},
 };
 
+/* ---- vp-icx: Intel Xeon Platinum 8380 (Ice Lake-SP, 06_6AH stepping 6):
+ * the Intel part with protection keys and 5-level paging. ---- */
+
+static const vp_cpuid_leaf icelake_leaves[] = {
+    /* Leaf 2: FFh (caches in leaf 4), FEh (TLBs in leaf 18H, which reads
+     * as zeros here: no TLB geometry is claimed), F0h 64-byte prefetch. */
+    {0x2, 0, {0x00feff01, 0x000000f0, 0x00000000, 0x00000000}},
+    /* Leaf 4: L1d 48K 12-way, L1i 32K 8-way, L2 1.25M 20-way, L3 60M
+     * 12-way non-inclusive with complex indexing; one thread, one core. */
+    {0x4, 0, {0x00000121, 0x02c0003f, 0x0000003f, 0x00000000}},
+    {0x4, 1, {0x00000122, 0x01c0003f, 0x0000003f, 0x00000000}},
+    {0x4, 2, {0x00000143, 0x04c0003f, 0x000003ff, 0x00000000}},
+    {0x4, 3, {0x00000163, 0x02c0003f, 0x00013fff, 0x00000004}},
+    {0x80000006, 0, {0x00000000, 0x00000000, 0x05007040, 0x00000000}},
+};
+
 /* ---- vp-amd: AMD EPYC 7702 (Zen 2 "Rome", family 17h model 31h) ---- */
 
 static const vp_cpuid_leaf rome_leaves[] = {
@@ -82,6 +98,54 @@ const vp_cpu_model vp_cpu_models[] = {
         .platform_info = 0x00000a0000000a00ull,
         .leaves = skylake_leaves,
         .nleaves = VP_ARRAY_SIZE(skylake_leaves),
+    },
+    {
+        .name = "vp-icx",
+        .desc = "Intel Xeon Platinum 8380 (Ice Lake-SP): PKU, LA57",
+        .vendor = "GenuineIntel",
+        .max_leaf = 0x1b,
+        .max_ext_leaf = 0x80000008,
+        .signature = 0x000606a6,
+        .f1_ecx = FEAT_BIT(SSE3) | FEAT_BIT(PCLMULQDQ) | FEAT_BIT(DTES64) |
+                  FEAT_BIT(MONITOR) | FEAT_BIT(DS_CPL) | FEAT_BIT(VMX) |
+                  FEAT_BIT(SMX) | FEAT_BIT(EIST) | FEAT_BIT(TM2) |
+                  FEAT_BIT(SSSE3) | FEAT_BIT(SDBG) | FEAT_BIT(FMA) |
+                  FEAT_BIT(CX16) | FEAT_BIT(XTPR) | FEAT_BIT(PDCM) |
+                  FEAT_BIT(PCID) | FEAT_BIT(SSE4_1) | FEAT_BIT(SSE4_2) |
+                  FEAT_BIT(X2APIC) | FEAT_BIT(MOVBE) | FEAT_BIT(POPCNT) |
+                  FEAT_BIT(TSC_DEADLINE) | FEAT_BIT(AES) | FEAT_BIT(XSAVE) |
+                  FEAT_BIT(AVX) | FEAT_BIT(F16C) | FEAT_BIT(RDRAND),
+        .f1_edx = FEAT_BIT(FPU) | FEAT_BIT(VME) | FEAT_BIT(DE) |
+                  FEAT_BIT(PSE) | FEAT_BIT(TSC) | FEAT_BIT(MSR) |
+                  FEAT_BIT(PAE) | FEAT_BIT(MCE) | FEAT_BIT(CX8) |
+                  FEAT_BIT(APIC) | FEAT_BIT(SEP) | FEAT_BIT(MTRR) |
+                  FEAT_BIT(PGE) | FEAT_BIT(MCA) | FEAT_BIT(CMOV) |
+                  FEAT_BIT(PAT) | FEAT_BIT(PSE36) | FEAT_BIT(CLFSH) |
+                  FEAT_BIT(DS) | FEAT_BIT(ACPI) | FEAT_BIT(MMX) |
+                  FEAT_BIT(FXSR) | FEAT_BIT(SSE) | FEAT_BIT(SSE2) |
+                  FEAT_BIT(SS) | FEAT_BIT(HTT) | FEAT_BIT(TM) | FEAT_BIT(PBE),
+        .f7_ebx = FEAT_BIT(FSGSBASE) | FEAT_BIT(TSC_ADJUST) | FEAT_BIT(SGX) |
+                  FEAT_BIT(BMI1) | FEAT_BIT(HLE) | FEAT_BIT(AVX2) |
+                  FEAT_BIT(FDP_EXCPTN) | FEAT_BIT(SMEP) | FEAT_BIT(BMI2) |
+                  FEAT_BIT(ERMS) | FEAT_BIT(INVPCID) | FEAT_BIT(RTM) |
+                  FEAT_BIT(ZERO_FCS_FDS) | FEAT_BIT(RDSEED) | FEAT_BIT(ADX) |
+                  FEAT_BIT(SMAP) | FEAT_BIT(CLFLUSHOPT) | FEAT_BIT(CLWB) |
+                  FEAT_BIT(INTEL_PT) | FEAT_BIT(SHA),
+        .f7_ecx = FEAT_BIT(UMIP) | FEAT_BIT(PKU) | FEAT_BIT(LA57) |
+                  FEAT_BIT(RDPID),
+        .f7_edx = FEAT_BIT(MD_CLEAR) | FEAT_BIT(SPEC_CTRL) |
+                  FEAT_BIT(ARCH_CAP),
+        .e1_ecx = FEAT_BIT(LAHF_LM) | FEAT_BIT(ABM) | FEAT_BIT(PREFETCHW),
+        .e1_edx = FEAT_BIT(SYSCALL) | FEAT_BIT(NX) | FEAT_BIT(PAGE1GB) |
+                  FEAT_BIT(RDTSCP) | FEAT_BIT(LM),
+        .brand = "Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz",
+        .phys_bits = 46,
+        .lin_bits = 57,
+        .ucode_rev = 0xd000390,
+        /* As vp-intel: ratio 10 x 100 MHz = the 1 GHz virtual TSC. */
+        .platform_info = 0x00000a0000000a00ull,
+        .leaves = icelake_leaves,
+        .nleaves = VP_ARRAY_SIZE(icelake_leaves),
     },
     {
         .name = "vp-amd",

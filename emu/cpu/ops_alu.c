@@ -105,7 +105,7 @@ int op_test_ei(vp_cpu *c, const vp_insn *i)
 static uint64_t incdec(vp_cpu *c, bool dec, unsigned size, uint64_t a)
 {
     uint64_t m = size_mask(size);
-    c->lf_cf = vp_cf(c);
+    c->lf_cf = vp_cf_fast(c);
     uint64_t r = dec ? (a - 1) & m : (a + 1) & m;
     lf_set(c, dec ? LF_DEC : LF_INC, size, r, a, 1);
     return r;
@@ -151,11 +151,7 @@ int op_neg(vp_cpu *c, const vp_insn *i)
  * low half (the SDM leaves them undefined), AF cleared. */
 static void mul_flags(vp_cpu *c, unsigned size, uint64_t lo, bool overflow)
 {
-    lf_set(c, LF_LOGIC, size, lo, 0, 0);
-    uint64_t f = vp_flags(c) & ~(FL_CF | FL_OF);
-    if (overflow)
-        f |= FL_CF | FL_OF;
-    c->flags = f;
+    lf_set(c, LF_MUL, size, lo, 0, overflow);
 }
 
 static void store_pair(vp_cpu *c, unsigned size, uint64_t lo, uint64_t hi)
@@ -563,8 +559,10 @@ int op_cmpxchg(vp_cpu *c, const vp_insn *i)
 
 int op_cmpxchg8b(vp_cpu *c, const vp_insn *i)
 {
-    if (!(i->flags & I_MEM) || i->osize == 8)
-        return vp_raise(c, EXC_UD); /* CMPXCHG16B: CX16 not advertised */
+    if (i->osize == 8)
+        return op_cmpxchg16b(c, i); /* REX.W: ops_bits.c */
+    if (!(i->flags & I_MEM))
+        return vp_raise(c, EXC_UD);
     uint64_t ea = insn_ea(c, i), v;
     int r = vp_read_seg(c, i->seg, ea, 8, &v);
     if (r)

@@ -166,11 +166,19 @@ int op_retf(vp_cpu *c, const vp_insn *i)
 
 int op_int(vp_cpu *c, const vp_insn *i)
 {
-    /* V86 without VME: INT n needs IOPL 3 (SDM Vol 3A, "Interrupt and
-     * Exception Handling in Virtual-8086 Mode"). */
-    if (c->v86 && ((c->flags & FL_IOPL) >> 12) < 3)
-        return vp_raise_err(c, EXC_GP, 0);
+    /* Virtual-8086 mode: IOPL and CR4.VME pick one of six methods (SDM
+     * Vol 3A, "Class 3 - Software Interrupt Handling in Virtual-8086
+     * Mode"); v86.c redirects or faults, the rest go through the IDT. */
+    if (c->v86) {
+        bool redirected = false;
+        int r = vp_v86_int(c, (unsigned)(i->imm & 0xff), c->rip, &redirected);
+        if (r)
+            return r;
+        if (redirected)
+            return VP_BREAK;
+    }
     vp_flags(c);
+    c->stats.soft_interrupts[i->imm & 0xff]++;
     vp_deliver_event(c, (int)(i->imm & 0xff), EV_SWINT, false, 0, c->rip);
     return VP_BREAK;
 }
@@ -178,6 +186,7 @@ int op_int(vp_cpu *c, const vp_insn *i)
 int op_int3(vp_cpu *c, const vp_insn *i)
 {
     vp_flags(c);
+    c->stats.exceptions[EXC_BP]++;
     vp_deliver_event(c, EXC_BP, EV_SWEXC, false, 0, c->rip);
     return VP_BREAK;
 }
@@ -186,6 +195,7 @@ int op_into(vp_cpu *c, const vp_insn *i)
 {
     if (!(vp_flags(c) & FL_OF))
         return VP_OK;
+    c->stats.exceptions[EXC_OF]++;
     vp_deliver_event(c, EXC_OF, EV_SWEXC, false, 0, c->rip);
     return VP_BREAK;
 }
@@ -193,6 +203,7 @@ int op_into(vp_cpu *c, const vp_insn *i)
 int op_int1(vp_cpu *c, const vp_insn *i)
 {
     vp_flags(c);
+    c->stats.exceptions[EXC_DB]++;
     vp_deliver_event(c, EXC_DB, EV_PRIV_SWEXC, false, 0, c->rip);
     return VP_BREAK;
 }

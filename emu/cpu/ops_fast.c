@@ -67,7 +67,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
     static int load##SZ(vp_cpu *c, const vp_insn *i)                       \
     {                                                                      \
         uint64_t v;                                                        \
-        int r = vp_read_seg(c, i->seg, insn_ea(c, i), SZ / 8, &v);         \
+        int r = mem_read(c, i->seg, insn_ea(c, i), SZ / 8, &v);         \
         if (r)                                                             \
             return r;                                                      \
         c->gpr[i->reg] = v;                                                \
@@ -75,7 +75,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
     }                                                                      \
     static int store##SZ(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
-        return vp_write_seg(c, i->seg, insn_ea(c, i), SZ / 8,              \
+        return mem_write(c, i->seg, insn_ea(c, i), SZ / 8,              \
                             c->gpr[i->reg] & size_mask(SZ / 8));           \
     }
 DEF_MOV_MEM(32)
@@ -107,6 +107,207 @@ DEF_JCC(0) DEF_JCC(1) DEF_JCC(2) DEF_JCC(3) DEF_JCC(4) DEF_JCC(5)
 DEF_JCC(6) DEF_JCC(7) DEF_JCC(8) DEF_JCC(9) DEF_JCC(10) DEF_JCC(11)
 DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
 
+/* ALU with a memory destination (read-modify-write) or source. The
+ * result is stored before the flags are set, so a faulting store leaves
+ * RFLAGS as it was (faults are precise). */
+#define DEF_ALU_MEM(NAME, T, SZ, LF, EXPR, WRITE)                          \
+    static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
+    {                                                                      \
+        T b = (T)c->gpr[i->reg];                                           \
+        uint64_t ea = insn_ea(c, i), v;                                    \
+        /* A writable page is readable: one write-TLB hit serves both. */  \
+        uint8_t *h = WRITE ? mem_fast(c, i->seg, ea, SZ, TLB_WRITE) : NULL; \
+        if (VP_LIKELY(h != NULL)) {                                        \
+            T a = (T)load_n(h, SZ), r = (T)(EXPR);                         \
+            store_n(h, SZ, r);                                             \
+            lf_set(c, LF, SZ, r, a, b);                                    \
+            return VP_OK;                                                  \
+        }                                                                  \
+        int st = mem_read(c, i->seg, ea, SZ, &v);                          \
+        if (st)                                                            \
+            return st;                                                     \
+        T a = (T)v, r = (T)(EXPR);                                         \
+        if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
+            return st;                                                     \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        return VP_OK;                                                      \
+    }                                                                      \
+    static int NAME##_mi(vp_cpu *c, const vp_insn *i)                      \
+    {                                                                      \
+        T b = (T)i->imm;                                                   \
+        uint64_t ea = insn_ea(c, i), v;                                    \
+        int st = mem_read(c, i->seg, ea, SZ, &v);                          \
+        if (st)                                                            \
+            return st;                                                     \
+        T a = (T)v, r = (T)(EXPR);                                         \
+        if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
+            return st;                                                     \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        return VP_OK;                                                      \
+    }                                                                      \
+    /* G <- G op [mem] */                                                  \
+    static VP_UNUSED int NAME##_rm(vp_cpu *c, const vp_insn *i)            \
+    {                                                                      \
+        uint64_t v;                                                        \
+        int st = mem_read(c, i->seg, insn_ea(c, i), SZ, &v);               \
+        if (st)                                                            \
+            return st;                                                     \
+        T a = (T)c->gpr[i->reg], b = (T)v, r = (T)(EXPR);                  \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        if (WRITE)                                                         \
+            c->gpr[i->reg] = (uint64_t)r;                                  \
+        return VP_OK;                                                      \
+    }
+
+#define DEF_ALU_MEM_SIZES(OPN, LF, EXPR, WRITE)                            \
+    DEF_ALU_MEM(OPN##32, uint32_t, 4, LF, EXPR, WRITE)                     \
+    DEF_ALU_MEM(OPN##64, uint64_t, 8, LF, EXPR, WRITE)
+
+DEF_ALU_MEM_SIZES(add, LF_ADD, a + b, 1)
+DEF_ALU_MEM_SIZES(or, LF_LOGIC, a | b, 1)
+DEF_ALU_MEM_SIZES(and, LF_LOGIC, a & b, 1)
+DEF_ALU_MEM_SIZES(sub, LF_SUB, a - b, 1)
+DEF_ALU_MEM_SIZES(xor, LF_LOGIC, a ^ b, 1)
+DEF_ALU_MEM_SIZES(cmp, LF_SUB, a - b, 0)
+DEF_ALU_MEM_SIZES(test, LF_LOGIC, a & b, 0)
+
+/* [op][size64][form: 0 mr (E op= G), 1 mi (E op= imm), 2 rm (G op= E)] */
+static const vp_handler alu_mem_fast[8][2][3] = {
+    [0] = {{add32_mr, add32_mi, add32_rm}, {add64_mr, add64_mi, add64_rm}},
+    [1] = {{or32_mr, or32_mi, or32_rm}, {or64_mr, or64_mi, or64_rm}},
+    [4] = {{and32_mr, and32_mi, and32_rm}, {and64_mr, and64_mi, and64_rm}},
+    [5] = {{sub32_mr, sub32_mi, sub32_rm}, {sub64_mr, sub64_mi, sub64_rm}},
+    [6] = {{xor32_mr, xor32_mi, xor32_rm}, {xor64_mr, xor64_mi, xor64_rm}},
+    [7] = {{cmp32_mr, cmp32_mi, cmp32_rm}, {cmp64_mr, cmp64_mi, cmp64_rm}},
+};
+
+/* Shifts of a register by an immediate count (C1 /4 /5 /7, D1 /4 /5 /7);
+ * a count of 0 after masking changes nothing (the generic handler is kept
+ * for that case at specialization time). */
+#define DEF_SHIFT(NAME, T, SZ, LF, EXPR)                                   \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        unsigned n = (unsigned)i->imm;                                     \
+        T a = (T)c->gpr[i->rm], r = (T)(EXPR);                             \
+        c->gpr[i->rm] = (uint64_t)r;                                       \
+        lf_set(c, LF, SZ, r, a, n);                                        \
+        return VP_OK;                                                      \
+    }
+DEF_SHIFT(shl32, uint32_t, 4, LF_SHL, a << n)
+DEF_SHIFT(shl64, uint64_t, 8, LF_SHL, a << n)
+DEF_SHIFT(shr32, uint32_t, 4, LF_SHR, a >> n)
+DEF_SHIFT(shr64, uint64_t, 8, LF_SHR, a >> n)
+DEF_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
+DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
+
+/* INC/DEC r (FF /0 /1, and 40-4F outside 64-bit mode): CF is kept. */
+#define DEF_INCDEC(NAME, T, SZ, LF, EXPR)                                  \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        T a = (T)c->gpr[i->rm], r = (T)(EXPR);                             \
+        c->lf_cf = vp_cf_fast(c);                                          \
+        c->gpr[i->rm] = (uint64_t)r;                                       \
+        lf_set(c, LF, SZ, r, a, 1);                                        \
+        return VP_OK;                                                      \
+    }
+DEF_INCDEC(inc32, uint32_t, 4, LF_INC, a + 1)
+DEF_INCDEC(inc64, uint64_t, 8, LF_INC, a + 1)
+DEF_INCDEC(dec32, uint32_t, 4, LF_DEC, a - 1)
+DEF_INCDEC(dec64, uint64_t, 8, LF_DEC, a - 1)
+
+/* CMOVcc and SETcc with the condition fixed. CMOV with a 32-bit operand
+ * always writes (zero-extends) the destination. */
+#define DEF_CC(CC)                                                         \
+    static int cmov32_##CC(vp_cpu *c, const vp_insn *i)                    \
+    {                                                                      \
+        uint64_t v;                                                        \
+        int st = rd_e(c, i, 4, &v);                                        \
+        if (st)                                                            \
+            return st;                                                     \
+        c->gpr[i->reg] = vp_cond(c, CC) ? v : (uint32_t)c->gpr[i->reg];    \
+        return VP_OK;                                                      \
+    }                                                                      \
+    static int cmov64_##CC(vp_cpu *c, const vp_insn *i)                    \
+    {                                                                      \
+        uint64_t v;                                                        \
+        int st = rd_e(c, i, 8, &v);                                        \
+        if (st)                                                            \
+            return st;                                                     \
+        if (vp_cond(c, CC))                                                \
+            c->gpr[i->reg] = v;                                            \
+        return VP_OK;                                                      \
+    }                                                                      \
+    static int setcc_##CC(vp_cpu *c, const vp_insn *i)                     \
+    {                                                                      \
+        return wr_e(c, i, 1, vp_cond(c, CC));                              \
+    }
+DEF_CC(0) DEF_CC(1) DEF_CC(2) DEF_CC(3) DEF_CC(4) DEF_CC(5) DEF_CC(6)
+DEF_CC(7) DEF_CC(8) DEF_CC(9) DEF_CC(10) DEF_CC(11) DEF_CC(12) DEF_CC(13)
+DEF_CC(14) DEF_CC(15)
+
+#define CC_TABLE(P)                                                        \
+    {P##_0, P##_1, P##_2, P##_3, P##_4, P##_5, P##_6, P##_7, P##_8, P##_9, \
+     P##_10, P##_11, P##_12, P##_13, P##_14, P##_15}
+static const vp_handler cmov32_tab[16] = CC_TABLE(cmov32);
+static const vp_handler cmov64_tab[16] = CC_TABLE(cmov64);
+static const vp_handler setcc_tab[16] = CC_TABLE(setcc);
+
+/* LEA: the effective address, truncated to the operand size. */
+static int lea64(vp_cpu *c, const vp_insn *i)
+{
+    c->gpr[i->reg] = insn_ea(c, i);
+    return VP_OK;
+}
+
+static int lea32(vp_cpu *c, const vp_insn *i)
+{
+    c->gpr[i->reg] = (uint32_t)insn_ea(c, i);
+    return VP_OK;
+}
+
+/* MOVZX/MOVSX from a register or memory byte/word. */
+static int movzx_b(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t v;
+    int st = rd_e(c, i, 1, &v);
+    if (st)
+        return st;
+    reg_write(c, i->reg, i->osize, false, v);
+    return VP_OK;
+}
+
+static int movzx_w(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t v;
+    int st = rd_e(c, i, 2, &v);
+    if (st)
+        return st;
+    reg_write(c, i->reg, i->osize, false, v);
+    return VP_OK;
+}
+
+/* PUSH/POP r, CALL rel, RET in 64-bit mode (stack size 8, flat SS). */
+static int push64(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t sp = c->gpr[R_SP] - 8;
+    int st = mem_write(c, S_SS, sp, 8, c->gpr[i->reg]);
+    if (st)
+        return st;
+    c->gpr[R_SP] = sp;
+    return VP_OK;
+}
+
+static int pop64(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t v;
+    int st = mem_read(c, S_SS, c->gpr[R_SP], 8, &v);
+    if (st)
+        return st;
+    c->gpr[R_SP] += 8;
+    c->gpr[i->reg] = v; /* POP RSP loads the popped value */
+    return VP_OK;
+}
+
 void vp_specialize(vp_insn *i)
 {
     bool mem = (i->flags & I_MEM) != 0;
@@ -120,6 +321,10 @@ void vp_specialize(vp_insn *i)
         if (i->op < 0x100)
             i->imm = sign_ext(i->imm, 1);
         i->fn = jcc[i->sub & 15];
+        return;
+    }
+    if (i->fn == op_setcc) {
+        i->fn = setcc_tab[i->sub & 15];
         return;
     }
     if (i->osize != 4 && i->osize != 8)
@@ -151,6 +356,47 @@ void vp_specialize(vp_insn *i)
         i->fn = w ? test64_rr : test32_rr;
     } else if (i->fn == op_test_ei && !mem) {
         i->fn = w ? test64_ri : test32_ri;
+    } else if (i->fn == op_alu_eg && mem) {
+        if (alu_mem_fast[i->sub][w][0])
+            i->fn = alu_mem_fast[i->sub][w][0];
+    } else if (i->fn == op_alu_ei && mem) {
+        if (alu_mem_fast[i->sub][w][1]) {
+            if (i->op == 0x83)
+                i->imm = sign_ext(i->imm, 1);
+            i->fn = alu_mem_fast[i->sub][w][1];
+        }
+    } else if (i->fn == op_alu_ge && mem) {
+        if (alu_mem_fast[i->sub][w][2])
+            i->fn = alu_mem_fast[i->sub][w][2];
+    } else if (i->fn == op_test_eg && mem) {
+        i->fn = w ? test64_mr : test32_mr;
+    } else if (i->fn == op_test_ei && mem) {
+        i->fn = w ? test64_mi : test32_mi;
+    } else if (i->fn == op_shift && !mem && i->op != 0xd3) {
+        unsigned n = (i->op == 0xd1) ? 1 : (unsigned)i->imm;
+        n &= w ? 63 : 31;
+        static const vp_handler sh[8][2] = {
+            [4] = {shl32, shl64}, [5] = {shr32, shr64},
+            [6] = {shl32, shl64}, [7] = {sar32, sar64}};
+        if (n && sh[i->sub][w]) {
+            i->imm = n;
+            i->fn = sh[i->sub][w];
+        }
+    } else if (i->fn == op_incdec && !mem) {
+        i->fn = i->sub ? (w ? dec64 : dec32) : (w ? inc64 : inc32);
+    } else if (i->fn == op_incdec_r) {
+        i->rm = i->reg;
+        i->fn = i->sub ? (w ? dec64 : dec32) : (w ? inc64 : inc32);
+    } else if (i->fn == op_cmov) {
+        i->fn = (w ? cmov64_tab : cmov32_tab)[i->sub & 15];
+    } else if (i->fn == op_lea && mem) {
+        i->fn = w ? lea64 : lea32;
+    } else if (i->fn == op_movzx) {
+        i->fn = i->sub == 1 ? movzx_b : movzx_w;
+    } else if (i->fn == op_push_r && w) {
+        i->fn = push64;
+    } else if (i->fn == op_pop_r && w) {
+        i->fn = pop64;
     } else if (i->fn == op_mov_eg) {
         i->fn = mem ? (w ? store64 : store32) : (w ? mov64_rr : mov32_rr);
     } else if (i->fn == op_mov_ge) {

@@ -55,6 +55,14 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
             if ((i->flags & I_REP) ? !zf : zf)
                 break;
         }
+        /* A data or I/O breakpoint hit: the #DB trap comes after this
+         * iteration, RIP still on the instruction if more remain (SDM
+         * Vol 3B, "Data Memory and I/O Breakpoint Exception Conditions"). */
+        if (VP_UNLIKELY(c->dr_pending) && areg(c, R_CX, as)) {
+            c->rip = c->insn_rip;
+            c->icount += n - 1;
+            return VP_BREAK;
+        }
     }
     if (n > 1)
         c->icount += n - 1;

@@ -3,6 +3,7 @@
  * and interrupt control, fast system calls (SDM Vol 2 entries; Vol 3A
  * "Privileged Instructions"). */
 #include "emu/cpu/ops.h"
+#include "emu/cpu/debugreg.h"
 #include "emu/apic/apic.h"
 
 static bool protected_mode(const vp_cpu *c)
@@ -277,18 +278,10 @@ int op_mov_dr_r(vp_cpu *c, const vp_insn *i)
     int n = 0, r = dr_index(c, i->reg, &n);
     if (r)
         return r;
-    uint64_t v = reg_read(c, i->rm, creg_size(c), false);
-    if ((n == 6 || n == 7) && (v >> 32))
-        return vp_raise_err(c, EXC_GP, 0);
-    if (n == 6)
-        v = (v & 0x0001e00f) | 0xfffe0ff0;
-    else if (n == 7)
-        v = (v & 0xffff2bff) | 0x400;
-    c->dr[n] = v;
-    if (n == 7 && (v & 0xff))
-        VP_UNIMPL_ONCE(&c->m->trace,
-                       "hardware breakpoints in DR7 are stored but not armed");
-    return VP_OK;
+    r = vp_dr_write(c, n, reg_read(c, i->rm, creg_size(c), false));
+    /* Breakpoints may have been armed: leave the block so that the exec
+     * loop sees c->dr_active before the next instruction. */
+    return r ? r : VP_BREAK;
 }
 
 int op_clts(vp_cpu *c, const vp_insn *i)
@@ -675,4 +668,26 @@ int op_x87(vp_cpu *c, const vp_insn *i)
     if (c->cr0 & (CR0_EM | CR0_TS))
         return vp_raise(c, EXC_NM);
     return op_ud(c, i);
+}
+
+/* RDPKRU (sub 0) / WRPKRU (sub 1), NP 0F 01 EE/EF (SDM Vol 2, "RDPKRU",
+ * "WRPKRU"): at any CPL; #UD while CR4.PKE = 0 (which needs CPUID's PKU)
+ * or with a 66/F2/F3 prefix; #GP(0) unless ECX (and for WRPKRU EDX) is 0.
+ * Translations of user pages in the TLB passed the old PKRU's checks
+ * (paging.c), so WRPKRU flushes them. */
+int op_pkru(vp_cpu *c, const vp_insn *i)
+{
+    if (!(c->cr4 & CR4_PKE) || (i->flags & (I_O16 | I_REP | I_REPNE)))
+        return vp_raise(c, EXC_UD);
+    if ((uint32_t)c->gpr[R_CX] ||
+        (i->sub && (uint32_t)c->gpr[R_DX]))
+        return vp_raise_err(c, EXC_GP, 0);
+    if (!i->sub) {
+        c->gpr[R_AX] = c->pkru;
+        c->gpr[R_DX] = 0;
+        return VP_OK;
+    }
+    c->pkru = (uint32_t)c->gpr[R_AX];
+    vp_tlb_flush(c, true);
+    return VP_OK;
 }

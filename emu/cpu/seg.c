@@ -493,7 +493,8 @@ static int gate_target(vp_cpu *c, uint64_t glo, bool is_jmp, vp_seg *s,
 
 /* Gate checks common to JMP and CALL through a call gate. Returns the
  * gate size (2, 4, 8) or 0 with an exception raised. */
-static unsigned call_gate_check(vp_cpu *c, uint16_t sel, uint64_t lo)
+static unsigned call_gate_check(vp_cpu *c, uint16_t sel, uint64_t lo,
+                                uint64_t hi)
 {
     unsigned t = desc_type(lo), dpl = desc_dpl(lo);
     if (dpl < (unsigned)c->cpl || (sel & 3u) > dpl) {
@@ -502,6 +503,13 @@ static unsigned call_gate_check(vp_cpu *c, uint16_t sel, uint64_t lo)
     }
     if (!desc_present(lo)) {
         (void)vp_raise_err(c, EXC_NP, sel_err(sel, 0));
+        return 0;
+    }
+    /* SDM Vol 3A, "IA-32e Mode Call Gates": the type field of the upper
+     * 8 bytes (bits 12:8 of its upper doubleword) must be 0, so that
+     * they cannot be mistaken for a legacy descriptor; else #GP. */
+    if (c->long_mode && ((hi >> 40) & 0x1f)) {
+        (void)vp_raise_err(c, EXC_GP, sel_err(sel, 0));
         return 0;
     }
     return c->long_mode ? 8 : t == DT_CALL16 ? 2 : 4;
@@ -552,7 +560,7 @@ static int far_jmp(vp_cpu *c, uint16_t sel, uint64_t off, bool *committed)
     if (t == DT_TASK || t == DT_TSS16 || t == DT_TSS32)
         return vp_task_switch(c, sel, TS_JMP, 0, false, 0, c->rip,
                               committed);
-    unsigned gsize = call_gate_check(c, sel, lo);
+    unsigned gsize = call_gate_check(c, sel, lo, hi);
     if (!gsize)
         return VP_EXC;
     vp_seg s;
@@ -726,7 +734,7 @@ static int far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize,
     if (t == DT_TASK || t == DT_TSS16 || t == DT_TSS32)
         return vp_task_switch(c, sel, TS_CALL, 0, false, 0, c->rip,
                               committed);
-    unsigned gsize = call_gate_check(c, sel, lo);
+    unsigned gsize = call_gate_check(c, sel, lo, hi);
     if (!gsize)
         return VP_EXC;
     vp_seg s;

@@ -9,6 +9,7 @@
  * untouched (the caller rolls back); faults while loading the new task's
  * segments happen in the new task, as the SDM describes. */
 #include "emu/cpu/sys.h"
+#include "emu/cpu/debugreg.h"
 
 typedef struct tss_layout {
     uint32_t min_limit;
@@ -304,6 +305,12 @@ int vp_task_switch(vp_cpu *c, uint16_t sel, int source, uint32_t ext,
     tss.attr |= 2;
     c->tr = tss;
     c->cr0 |= CR0_TS;
+    /* Local breakpoint enables L0-L3 belong to the old task (SDM Vol 3B,
+     * "Debug Control Register (DR7)"). */
+    if (c->dr[7] & 0x55) {
+        c->dr[7] &= ~0x55ull;
+        vp_dr_update(c);
+    }
     c->flags = (t.flags & (nl->reg == 2 ? 0xffffull : 0x3f7fd5ull)) |
                FL_FIXED1;
     c->lf_op = 0;

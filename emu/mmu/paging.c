@@ -18,6 +18,7 @@
 #define PFERR_U 4u
 #define PFERR_RSVD 8u
 #define PFERR_I 16u
+#define PFERR_PK 32u
 
 static uint64_t phys_bits_mask(const vp_cpu *c)
 {
@@ -42,7 +43,9 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
     bool write = kind == ACC_WRITE, fetch = kind == ACC_EXEC;
     bool nxe = (c->efer & EFER_NXE) != 0;
     uint32_t err = (write ? PFERR_W : 0) | (user_access ? PFERR_U : 0);
-    if (fetch && (nxe || (c->cr4 & CR4_SMEP)))
+    /* I/D: fetches, when SMEP or execute-disable (PAE-format entries with
+     * EFER.NXE) is in force (SDM Vol 3A, "Page-Fault Exceptions"). */
+    if (fetch && ((nxe && (c->cr4 & CR4_PAE)) || (c->cr4 & CR4_SMEP)))
         err |= PFERR_I;
 
     if (!(c->cr0 & CR0_PG)) {
@@ -60,6 +63,8 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
     int nlev = 0;
     bool u = true, rw = true, nx = false;
     uint64_t gpa = 0, psize = 4096;
+    uint64_t leaf = 0;      /* the entry that maps the page (4/5-level) */
+    bool pk = false;        /* a protection key denies the access */
     bool global = false;
 
     if (!(c->cr4 & CR4_PAE)) {
@@ -146,6 +151,7 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
                 psize = 1ull << shift;
                 gpa = (e & pmask & ~(psize - 1)) + (lin & (psize - 1));
                 global = (e & PTE_G) && (c->cr4 & CR4_PGE);
+                leaf = e;
                 break;
             }
             table = e & pmask;
@@ -154,6 +160,17 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
 
     /* Access rights (SDM Vol 3A, "Access Rights"). */
     bool wp = (c->cr0 & CR0_WP) != 0;
+    /* Protection keys (SDM Vol 3A, "Protection Keys"): with CR4.PKE in
+     * IA-32e mode, bits 62:59 of the entry mapping a user-mode address
+     * select a PKRU pair: AD denies data accesses, WD writes by user mode
+     * and, with CR0.WP, by supervisor mode. Fetches are not affected.
+     * The TLB keeps only translations that passed; WRPKRU flushes it. */
+    if (u && !fetch && c->long_mode && (c->cr4 & CR4_PKE)) {
+        uint32_t ad_wd = c->pkru >> (2 * ((leaf >> 59) & 15));
+        pk = (ad_wd & 1) || ((ad_wd & 2) && write && (user_access || wp));
+    }
+    if (pk)
+        goto protection;
     if (user_access) {
         if (!u || (write && !rw) || (fetch && nx))
             goto protection;
@@ -192,6 +209,7 @@ rsvd:
     *pf_error = err | PFERR_P | PFERR_RSVD | 0x80000000u;
     return -1;
 protection:
-    *pf_error = err | PFERR_P | 0x80000000u;
+    /* PK reports the key's verdict even when another right was missing. */
+    *pf_error = err | PFERR_P | (pk ? PFERR_PK : 0) | 0x80000000u;
     return -1;
 }

@@ -6,11 +6,14 @@
  * pages holding decoded code (for writes) never enter it, so those
  * accesses take the slow path, which also notices self-modifying code. */
 #include "emu/cpu/insn.h"
+#include "emu/cpu/debugreg.h"
+#include "emu/debug/debug.h"
 
 #include <string.h>
 
 void vp_tlb_flush(vp_cpu *c, bool include_global)
 {
+    c->tlb_epoch++;
     if (include_global) {
         memset(&c->tlb, 0, sizeof(c->tlb));
         return;
@@ -24,6 +27,7 @@ void vp_tlb_flush(vp_cpu *c, bool include_global)
 
 void vp_tlb_flush_page(vp_cpu *c, uint64_t lin)
 {
+    c->tlb_epoch++;
     uint64_t pn = lin >> 12;
     unsigned idx = pn & (VP_TLB_SIZE - 1);
     for (int k = 0; k < TLB_KINDS; k++)
@@ -56,6 +60,8 @@ int vp_translate(vp_cpu *c, uint64_t lin, unsigned acc, uint64_t *gpa)
     vp_walk w;
     uint32_t err;
     bool user = user_access(c, acc);
+    if (!(acc & ACC_NOFAULT))
+        c->stats.tlb_misses[acc & ACC_KIND]++;
     if (vp_page_walk(c, lin, acc, user, true, &w, &err) < 0) {
         if (acc & ACC_NOFAULT)
             return VP_EXC;
@@ -70,7 +76,14 @@ int vp_translate(vp_cpu *c, uint64_t lin, unsigned acc, uint64_t *gpa)
     /* With SMAP, supervisor access to user pages depends on RFLAGS.AC at
      * each access, so such translations are not cached. */
     bool smap_dep = !user && w.user && (c->cr4 & CR4_SMAP);
-    if (host && !(acc & ACC_NOFAULT) && !smap_dep) {
+    /* Pages under a watchpoint stay out of the data TLB, so that every
+     * access to them reaches the check in the slow path. */
+    bool watched = VP_UNLIKELY(c->debug_watch) && kind != ACC_EXEC &&
+                   vp_debug_page_watched(c, lin, w.gpa);
+    /* Likewise pages holding an enabled data breakpoint (debugreg.c). */
+    if (VP_UNLIKELY(c->dr_data) && vp_dr_page_watched(c, lin, kind))
+        watched = true;
+    if (host && !(acc & ACC_NOFAULT) && !smap_dep && !watched) {
         int64_t page = vp_phys_ram_page(&c->m->mem, w.gpa);
         if (kind != ACC_WRITE || !c->m->mem.code_page[page]) {
             uint64_t pn = lin >> 12;
@@ -79,29 +92,10 @@ int vp_translate(vp_cpu *c, uint64_t lin, unsigned acc, uint64_t *gpa)
             e->addend = (uintptr_t)host - (uintptr_t)(lin & VP_PAGE_MASK);
             e->gpa = w.gpa & VP_PAGE_MASK;
             e->global = w.global;
+            c->stats.tlb_fills[kind]++;
         }
     }
     return VP_OK;
-}
-
-static inline uint64_t load_n(const uint8_t *h, unsigned size)
-{
-    switch (size) {
-    case 1: return *h;
-    case 2: { uint16_t v; memcpy(&v, h, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, h, 4); return v; }
-    default: { uint64_t v; memcpy(&v, h, 8); return v; }
-    }
-}
-
-static inline void store_n(uint8_t *h, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: *h = (uint8_t)v; break;
-    case 2: { uint16_t t = (uint16_t)v; memcpy(h, &t, 2); break; }
-    case 4: { uint32_t t = (uint32_t)v; memcpy(h, &t, 4); break; }
-    default: memcpy(h, &v, 8); break;
-    }
 }
 
 static inline uint8_t *tlb_host(vp_cpu *c, uint64_t lin, unsigned kind,
@@ -109,8 +103,10 @@ static inline uint8_t *tlb_host(vp_cpu *c, uint64_t lin, unsigned kind,
 {
     uint64_t pn = lin >> 12;
     vp_tlb_entry *e = &c->tlb.e[kind][user][pn & (VP_TLB_SIZE - 1)];
-    if (VP_LIKELY(e->tag == pn + 1))
+    if (VP_LIKELY(e->tag == pn + 1)) {
+        c->stats.tlb_hits[kind]++;
         return (uint8_t *)(uintptr_t)(lin + e->addend);
+    }
     return NULL;
 }
 
@@ -126,6 +122,10 @@ static int access_page(vp_cpu *c, uint64_t lin, unsigned size, uint64_t *val,
         vp_phys_write_n(&c->m->mem, gpa, *val, size);
     else
         *val = vp_phys_read_n(&c->m->mem, gpa, size);
+    if (VP_UNLIKELY(c->debug_watch))
+        vp_debug_access(c, lin, gpa, size, acc, *val);
+    if (VP_UNLIKELY(c->dr_data))
+        vp_dr_data_access(c, lin, size, acc);
     return VP_OK;
 }
 
@@ -155,6 +155,12 @@ int vp_read_lin(vp_cpu *c, uint64_t lin, unsigned size, uint64_t *val,
     for (unsigned k = 0; k < size - first; k++)
         hi |= vp_phys_read_n(&c->m->mem, g2 + k, 1) << (8 * k);
     *val = lo | (hi << (8 * first));
+    if (VP_UNLIKELY(c->dr_data))
+        vp_dr_data_access(c, lin, size, acc);
+    if (VP_UNLIKELY(c->debug_watch)) {
+        vp_debug_access(c, lin, g1, first, acc, lo);
+        vp_debug_access(c, lin + first, g2, size - first, acc, hi);
+    }
     return VP_OK;
 }
 
@@ -181,6 +187,14 @@ int vp_write_lin(vp_cpu *c, uint64_t lin, unsigned size, uint64_t val,
     for (unsigned k = 0; k < size; k++) {
         uint64_t g = k < first ? g1 + k : g2 + (k - first);
         vp_phys_write_n(&c->m->mem, g, (val >> (8 * k)) & 0xff, 1);
+    }
+    if (VP_UNLIKELY(c->dr_data))
+        vp_dr_data_access(c, lin, size, acc);
+    if (VP_UNLIKELY(c->debug_watch)) {
+        uint64_t lo = val & ((1ull << (8 * first)) - 1);
+        vp_debug_access(c, lin, g1, first, acc, lo);
+        vp_debug_access(c, lin + first, g2, size - first, acc,
+                        val >> (8 * first));
     }
     return VP_OK;
 }
