@@ -40,6 +40,7 @@ struct vp_block {
     uint32_t gen;
     uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
     uint8_t n;
+    uint16_t bytes;      /* length of all its instructions together */
     vp_insn insn[VP_BLOCK_MAX];
 };
 
@@ -142,6 +143,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             vp_specialize(in);
             b->n++;
             off += (unsigned)len;
+            b->bytes = (uint16_t)(off - (gpa & 0xfff));
             if (in->endblk)
                 break;
         }
@@ -172,6 +174,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
     }
     c->exc.vector = -1;
     tmp->n = 1;
+    tmp->bytes = (uint16_t)len;
     tmp->mode = 0;
     tmp->page = -1;
     tmp->phys = gpa;
@@ -325,37 +328,54 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
     vp_block *prev = NULL;  /* last block, if it ran to its end */
     c->icount_limit = start + budget;
 
-    while (c->icount - start < budget && !c->shutdown &&
-           c->m->stop == VP_STOP_NONE && !c->m->reset_requested) {
-        /* IF is never lazy, so this test needs no flag materialization. */
-        if (VP_UNLIKELY(c->nmi_pending || c->halted ||
-                        (c->intr_pending && (c->flags & FL_IF)))) {
-            take_events(c);
-            if (c->halted)
+    for (;;) {
+        if (c->icount - start >= budget)
+            break;
+        /* Everything rare, tested at once without branches; the details
+         * are sorted out below only when one of them holds. IF is never
+         * lazy, so no flag materialization is needed here. */
+        uint64_t fl = c->flags;
+        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
+        bool attn = c->nmi_pending | c->halted | c->shutdown |
+                    (c->intr_pending & ((fl & FL_IF) != 0)) |
+                    (c->a20_gen != c->m->a20_gen) | (c->dr_active != 0) |
+                    c->debug_on | ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
+                    (c->m->stop != VP_STOP_NONE) | c->m->reset_requested |
+                    (c->shadow_until > c->icount) | tr;
+        if (VP_UNLIKELY(attn)) {
+            if (c->shutdown || c->m->stop != VP_STOP_NONE ||
+                c->m->reset_requested)
                 break;
-            if (c->shutdown)
-                break;
-        }
+            if (c->nmi_pending || c->halted ||
+                (c->intr_pending && (c->flags & FL_IF))) {
+                take_events(c);
+                prev = NULL;
+                if (c->halted || c->shutdown)
+                    break;
+            }
 
-        /* The A20 gate changed: translations to host pages are stale. */
-        if (VP_UNLIKELY(c->a20_gen != c->m->a20_gen)) {
-            c->a20_gen = c->m->a20_gen;
-            vp_tlb_flush(c, true);
-            vp_bcache_flush(c->bcache);
-        }
+            /* The A20 gate changed: translations to host pages are stale. */
+            if (c->a20_gen != c->m->a20_gen) {
+                c->a20_gen = c->m->a20_gen;
+                vp_tlb_flush(c, true);
+                vp_bcache_flush(c->bcache);
+                prev = NULL;
+            }
 
-        /* Instruction breakpoints, only while DR7 arms a breakpoint: a
-         * fault that comes before any fetch fault (SDM Vol 3A, "Priority
-         * Among Concurrent Events"). */
-        if (VP_UNLIKELY(c->dr_active) && vp_dr_insn_breakpoint(c)) {
-            prev = NULL;
-            continue;
-        }
-        /* VIF and VIP both set under VME/PVI: #GP before the instruction
-         * (v86.c; only block-ending instructions create that state). */
-        if (VP_UNLIKELY(c->flags & FL_VIP) && vp_vip_pending_fault(c)) {
-            prev = NULL;
-            continue;
+            /* Instruction breakpoints, only while DR7 arms a breakpoint: a
+             * fault that comes before any fetch fault (SDM Vol 3A,
+             * "Priority Among Concurrent Events"). */
+            if (c->dr_active && vp_dr_insn_breakpoint(c)) {
+                prev = NULL;
+                continue;
+            }
+            /* VIF and VIP both set under VME/PVI: #GP before the
+             * instruction (v86.c; only block-ending instructions create
+             * that state). */
+            if ((c->flags & FL_VIP) && vp_vip_pending_fault(c)) {
+                prev = NULL;
+                continue;
+            }
         }
 
         /* Fetch: CS limit (outside 64-bit mode), then the code TLB. */
@@ -419,29 +439,46 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
 run:
         prev = NULL;
 
-        /* Run the block. An interrupt shadow limits it to one instruction
-         * so that the event is recognised right after the shadow. */
         unsigned n = b->n;
         uint64_t left = budget - (c->icount - start);
-        if (c->shadow_until > c->icount && c->shadow_until - c->icount < n)
-            n = (unsigned)(c->shadow_until - c->icount);
         if (left < n)
             n = (unsigned)left;
-        /* Single-step: one instruction, then the #DB trap (SDM Vol 3B,
-         * "Single-Step Exception Condition"). TF is sampled before the
-         * instruction, so the instruction that sets it is not trapped. */
-        bool tf = (c->flags & FL_TF) != 0;
-        /* RF suppresses instruction breakpoints for one instruction and is
-         * cleared when that instruction completes (SDM Vol 3B, "Resume
-         * Flag"); IRET may set it again from its image. */
-        bool rf = (c->flags & FL_RF) != 0;
-        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
-        /* Armed debug registers: one instruction at a time, so that the
-         * breakpoint checks bracket each one (debugreg.h). */
-        bool one = tf || rf || c->dr_active;
-        if (VP_UNLIKELY(one || tr || c->debug_on)) {
-            run_block_slow(c, b, one ? 1 : n, tf, rf, tr);
-            continue;
+        /* Outside 64-bit mode every byte fetched must lie within the CS
+         * limit (SDM Vol 3A, "Limit Checking"): run only the instructions
+         * that fit; the first one that does not raises #GP(0). */
+        if (VP_UNLIKELY(c->code_size != 8 &&
+                        c->rip + b->bytes - 1 > c->seg[S_CS].limit)) {
+            uint64_t end = c->rip;
+            unsigned fit = 0;
+            while (fit < n && end + b->insn[fit].len - 1 <= c->seg[S_CS].limit)
+                end += b->insn[fit++].len;
+            if (fit == 0) {
+                vp_raise_err(c, EXC_GP, 0);
+                deliver_pending_exception(c);
+                continue;
+            }
+            n = fit;
+        }
+        if (VP_UNLIKELY(attn)) {
+            /* An interrupt shadow limits the block to the shadowed
+             * instruction so that events are recognised right after it. */
+            if (c->shadow_until > c->icount && c->shadow_until - c->icount < n)
+                n = (unsigned)(c->shadow_until - c->icount);
+            /* Single-step: one instruction, then the #DB trap (SDM Vol 3B,
+             * "Single-Step Exception Condition"). TF is sampled before the
+             * instruction, so the instruction that sets it is not trapped.
+             * RF suppresses instruction breakpoints for one instruction
+             * and is cleared when that instruction completes (SDM Vol 3B,
+             * "Resume Flag"); IRET may set it again from its image. Armed
+             * debug registers: one instruction at a time, so that the
+             * breakpoint checks bracket each one (debugreg.h). */
+            bool tf = (c->flags & FL_TF) != 0;
+            bool rf = (c->flags & FL_RF) != 0;
+            bool one = tf || rf || c->dr_active;
+            if (one || tr || c->debug_on) {
+                run_block_slow(c, b, one ? 1 : n, tf, rf, tr);
+                continue;
+            }
         }
         uint32_t gen = b->gen;
         int64_t page = b->page;
@@ -452,10 +489,15 @@ run:
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {
-                if (r == VP_EXC)
+                if (r == VP_EXC) {
                     deliver_pending_exception(c);
-                else
+                } else {
+                    /* Left early (taken branch, HLT, ...): the successor
+                     * link is still valid, it is checked on use. */
                     c->icount++;
+                    if (b->mode)
+                        prev = b;
+                }
                 break;
             }
             c->icount++;

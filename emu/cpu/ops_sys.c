@@ -522,8 +522,10 @@ int op_lar_lsl(vp_cpu *c, const vp_insn *i)
             bool conforming_code = (type & 0xc) == 0xc;
             ok = conforming_code || (dpl >= (unsigned)c->cpl && dpl >= (sel & 3u));
         } else {
-            /* System types valid for LAR (LSL excludes gates). */
-            static const uint16_t lar_ok32 = 0x0e3e, lsl_ok32 = 0x0a0a;
+            /* System types valid for LAR (LSL excludes gates): SDM Vol 2
+             * LAR and LSL tables. Legacy LAR: 1 2 3 4 5 9 B C; LSL: 1 2 3
+             * 9 B. IA-32e mode LAR: 2 9 B C; LSL: 2 9 B. */
+            static const uint16_t lar_ok32 = 0x1a3e, lsl_ok32 = 0x0a0e;
             static const uint16_t lar_ok64 = 0x1a04, lsl_ok64 = 0x0a04;
             uint16_t okm = c->long_mode ? (i->sub ? lsl_ok64 : lar_ok64)
                                         : (i->sub ? lsl_ok32 : lar_ok32);
