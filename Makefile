@@ -31,6 +31,11 @@ UNIT_BINS := $(UNIT_SRCS:testsuites/unit/%.c=$(BUILD)/unit/%)
 LIBVP := $(BUILD)/libvp.a
 VANDERPOOL := $(BUILD)/vanderpool
 
+# Capstone disassembles instruction traces in the frontend's trace sink;
+# the library (emu/) never uses it.
+CAPSTONE_CFLAGS := $(shell pkg-config --cflags capstone 2>/dev/null)
+CAPSTONE_LIBS := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
+
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -45,7 +50,9 @@ $(LIBVP): $(EMU_OBJS)
 	ar rcs $@ $^
 
 $(VANDERPOOL): $(FRONT_OBJS) $(LIBVP)
-	$(CC) $(LDFLAGS) -o $@ $(FRONT_OBJS) $(LIBVP) -lm
+	$(CC) $(LDFLAGS) -o $@ $(FRONT_OBJS) $(LIBVP) $(CAPSTONE_LIBS) -lm
+
+$(FRONT_OBJS): CFLAGS += $(CAPSTONE_CFLAGS)
 
 $(BUILD)/testsuites/unit/%.o: testsuites/unit/%.c
 	@mkdir -p $(dir $@)

@@ -18,7 +18,9 @@
 enum {
     O_MEM, O_CPU, O_SMP, O_SERIAL, O_DEBUGCON, O_APPEND, O_MODULE, O_INITRD,
     O_KERNEL, O_MAX_INSNS, O_TIMEOUT, O_REALTIME, O_NO_REBOOT, O_RESET_TF,
-    O_TRACE, O_TRACE_FILE, O_VERSION, O_HELP,
+    O_TRACE, O_TRACE_FILE, O_TRACE_FORMAT, O_TRACE_SYNTAX, O_TRACE_RANGE,
+    O_TRACE_CPL, O_TRACE_MODE, O_STATS, O_STATS_JSON, O_MONITOR, O_GDB, O_GDB_DEFAULT,
+    O_START_STOPPED, O_VERSION, O_HELP,
 };
 
 static const struct opt {
@@ -43,6 +45,17 @@ static const struct opt {
     {"reset-on-triple-fault", 0, false, O_RESET_TF},
     {"trace", 0, true, O_TRACE},
     {"trace-file", 0, true, O_TRACE_FILE},
+    {"trace-format", 0, true, O_TRACE_FORMAT},
+    {"trace-syntax", 0, true, O_TRACE_SYNTAX},
+    {"trace-range", 0, true, O_TRACE_RANGE},
+    {"trace-cpl", 0, true, O_TRACE_CPL},
+    {"trace-mode", 0, true, O_TRACE_MODE},
+    {"stats", 0, false, O_STATS},
+    {"stats-json", 0, true, O_STATS_JSON},
+    {"monitor", 0, true, O_MONITOR},
+    {"gdb", 0, true, O_GDB},
+    {"gdb-default", 's', false, O_GDB_DEFAULT},
+    {"start-stopped", 'S', false, O_START_STOPPED},
     {"version", 0, false, O_VERSION},
     {"help", 'h', false, O_HELP},
 };
@@ -88,6 +101,24 @@ void vp_cli_help(FILE *out)
 "      --trace CATS         comma-separated trace categories, or all\n"
 "                           (`--trace help` lists them)\n"
 "      --trace-file PATH    write trace lines there instead of stderr\n"
+"      --trace-format FMT   text (default) or json (JSON Lines)\n"
+"      --trace-syntax SYN   disassembly syntax: intel (default) or att\n"
+"      --trace-range R      only events at linear addresses in R: START-END\n"
+"                           (inclusive) or START+LENGTH; repeatable\n"
+"      --trace-cpl N        only events at CPL N (0-3, comma-separated)\n"
+"      --trace-mode M       only events in mode M: real, v86, prot16,\n"
+"                           prot32, prot, compat, long (comma-separated)\n"
+"\n"
+"Statistics (docs/inspect.md):\n"
+"      --stats              print run statistics on stderr at exit\n"
+"      --stats-json FILE    write them to FILE as JSON at exit\n"
+"\n"
+"Debugging (docs/inspect.md):\n"
+"      --monitor DEV        the monitor on stdio or unix:PATH (a socket)\n"
+"      --gdb DEV            gdbstub on tcp::PORT, tcp:HOST:PORT or :PORT\n"
+"                           (host default 127.0.0.1; port 0: any free one)\n"
+"  -s                       same as --gdb tcp::1234\n"
+"  -S, --start-stopped      do not run until the monitor or gdb says so\n"
 "\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -336,6 +367,33 @@ static int apply(vp_cli *cli, const struct opt *o, const char *spelled,
             return problem(msg, len, "%s needs a file name", spelled);
         cli->trace_file = v;
         return 0;
+    case O_TRACE_FORMAT:
+        return vp_trace_opt_format(&cli->trace, v, msg, len);
+    case O_TRACE_SYNTAX:
+        return vp_trace_opt_syntax(&cli->trace, v, msg, len);
+    case O_TRACE_RANGE:
+        return vp_trace_opt_range(&cli->trace, v, msg, len);
+    case O_TRACE_CPL:
+        return vp_trace_opt_cpl(&cli->trace, v, msg, len);
+    case O_TRACE_MODE:
+        return vp_trace_opt_mode(&cli->trace, v, msg, len);
+    case O_STATS:
+        cli->stats = true;
+        return 0;
+    case O_STATS_JSON:
+        if (!v[0])
+            return problem(msg, len, "%s needs a file name", spelled);
+        cli->stats_json = v;
+        return 0;
+    case O_MONITOR:
+        return vp_monitor_opt_monitor(&cli->debug, v, msg, len);
+    case O_GDB:
+        return vp_monitor_opt_gdb(&cli->debug, v, msg, len);
+    case O_GDB_DEFAULT:
+        return vp_monitor_opt_gdb(&cli->debug, "tcp::1234", msg, len);
+    case O_START_STOPPED:
+        cli->debug.start_stopped = true;
+        return 0;
     case O_VERSION:
         cli->version = true;
         return 0;
@@ -404,6 +462,8 @@ int vp_cli_parse(int argc, char **argv, vp_cli *cli, char *msg, size_t msglen)
     if (!cli->cfg.kernel)
         return problem(msg, msglen, "no boot image given (vanderpool run "
                        "[OPTIONS] IMAGE)");
+    if (vp_monitor_opts_check(&cli->debug, msg, msglen) < 0)
+        return -1;
     if (cli->nserial == 0) {
         cli->serial[0].kind = CDEV_STDIO;
         cli->nserial = 1;

@@ -4,6 +4,8 @@
 
 #include "emu/machine.h"
 #include "frontend/chardev.h"
+#include "frontend/monitor.h"
+#include "frontend/trace_sink.h"
 
 /* Exit statuses (docs/usage.md, "Exit status"). A guest's isa-debug-exit
  * write of v gives (v << 1) | 1, always odd. */
@@ -25,6 +27,10 @@ typedef struct vp_cli {
     cdev debugcon;
     uint32_t trace_mask;
     const char *trace_file;
+    vp_trace_opts trace;      /* --trace-format, -syntax, -range, -cpl, -mode */
+    bool stats;               /* --stats: table on stderr at exit */
+    const char *stats_json;   /* --stats-json FILE */
+    vp_monitor_opts debug;    /* --monitor, --gdb, -s, -S */
     bool help, version, cpu_help, trace_help;
 } vp_cli;
 

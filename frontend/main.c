@@ -13,6 +13,7 @@
 #include "emu/machine.h"
 #include "frontend/chardev.h"
 #include "frontend/cli.h"
+#include "frontend/stats.h"
 
 static void usage_error(const char *msg)
 {
@@ -32,14 +33,6 @@ static void print_trace_cats(void)
     printf("Trace categories (--trace CAT[,CAT...] or --trace all):\n");
     for (int i = 0; i < VP_TR_COUNT; i++)
         printf("  %-8s %s\n", vp_trace_cats[i].name, vp_trace_cats[i].desc);
-}
-
-/* ---- trace sink ----------------------------------------------------- */
-
-static void trace_sink(void *opaque, enum vp_trace_cat cat, const char *msg)
-{
-    FILE *f = opaque;
-    fprintf(f, "%s: %s\n", vp_trace_cats[cat].name, msg);
 }
 
 /* ---- signals -------------------------------------------------------- */
@@ -94,6 +87,7 @@ static int exit_status(const vp_machine *m, vp_stop why)
     case VP_STOP_USER:
         return VP_EXIT_SIGNAL + (g_signal ? g_signal : SIGINT);
     case VP_STOP_NONE:
+    case VP_STOP_DEBUG:       /* a session never ends on a debugger stop */
     case VP_STOP_ERROR:
         break;
     }
@@ -136,23 +130,34 @@ static int cmd_run(int argc, char **argv)
     }
 
     int status = VP_EXIT_ERROR;
-    FILE *trace_out = stderr;
-    if (cli.trace_file) {
-        trace_out = fopen(cli.trace_file, "w");
-        if (!trace_out) {
+    cli.trace.file = cli.trace_file;
+    vp_trace_out *trace_out = vp_trace_out_open(&cli.trace, msg, sizeof(msg));
+    if (!trace_out) {
+        fprintf(stderr, "vanderpool: %s\n", msg);
+        vp_cli_free(&cli);
+        return VP_EXIT_ERROR;
+    }
+    FILE *stats_out = NULL;
+    if (cli.stats_json) {
+        stats_out = fopen(cli.stats_json, "w");
+        if (!stats_out) {
             fprintf(stderr, "vanderpool: %s: cannot open for writing: %s\n",
-                    cli.trace_file, strerror(errno));
+                    cli.stats_json, strerror(errno));
+            vp_trace_out_close(trace_out);
+            vp_cli_free(&cli);
             return VP_EXIT_ERROR;
         }
     }
-    vp_tracer tracer = {.mask = cli.trace_mask, .sink = trace_sink,
-                        .opaque = trace_out};
+    vp_tracer tracer = {.mask = cli.trace_mask};
+    vp_trace_out_attach(trace_out, &tracer);
 
     int opened = 0;
     bool ok = true;
     for (; opened < cli.nserial; opened++) {
-        if (cdev_open(&cli.serial[opened], &cli.cfg.serial[opened], true,
-                      msg, sizeof(msg)) < 0) {
+        /* A monitor on stdio owns standard input. */
+        if (cdev_open(&cli.serial[opened], &cli.cfg.serial[opened],
+                      !vp_monitor_on_stdio(&cli.debug), msg,
+                      sizeof(msg)) < 0) {
             ok = false;
             break;
         }
@@ -176,23 +181,46 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "vanderpool: %s\n", err.msg);
         goto out;
     }
+    vp_trace_out_set_machine(trace_out, m);
+    vp_session *session = NULL;
+    if (vp_monitor_wanted(&cli.debug)) {
+        vp_session_config sc = {.opts = cli.debug, .kernel = cli.cfg.kernel,
+                                .signalled = &g_signal,
+                                .exit_status = exit_status};
+        session = vp_session_open(m, &sc, msg, sizeof(msg));
+        if (!session) {
+            fprintf(stderr, "vanderpool: %s\n", msg);
+            vp_trace_out_set_machine(trace_out, NULL);
+            vp_machine_destroy(m);
+            goto out;
+        }
+    }
     g_machine = m;
     install_signals();
     vp_stop why;
-    do {
-        why = vp_machine_run(m, 0);
-    } while (why == VP_STOP_USER && !g_signal);
+    int quit_status = -1;     /* the monitor's quit chooses the status */
+    double cpu0 = vp_stats_cpu_now(), wall0 = vp_stats_wall_now();
+    if (session) {
+        why = vp_session_run(session, &quit_status);
+    } else {
+        do {
+            why = vp_machine_run(m, 0);
+        } while (why == VP_STOP_USER && !g_signal);
+    }
     g_machine = NULL;
+    double cpu_s = vp_stats_cpu_now() - cpu0;
+    double wall_s = vp_stats_wall_now() - wall0;
 
     for (int i = 0; i < opened; i++)
         cdev_flush(&cli.serial[i]);
     cdev_flush(&cli.debugcon);
     fflush(stdout);
-    fflush(trace_out);
-    status = exit_status(m, why);
+    vp_trace_out_flush(trace_out);
+    status = quit_status >= 0 ? quit_status : exit_status(m, why);
+    const char *why_msg = why == VP_STOP_DEBUG_EXIT ? ""
+                          : m->stop_msg[0] ? m->stop_msg
+                                           : default_stop_msg(why);
     if (why != VP_STOP_DEBUG_EXIT) {
-        const char *why_msg = m->stop_msg[0] ? m->stop_msg
-                                             : default_stop_msg(why);
         if (why == VP_STOP_USER && g_signal)
             fprintf(stderr, "vanderpool: stopped by signal %d (%s) after "
                     "%llu instructions\n", (int)g_signal,
@@ -202,6 +230,17 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "vanderpool: %s (after %llu instructions)\n",
                     why_msg, (unsigned long long)vp_machine_insns(m));
     }
+    if (cli.stats || stats_out) {
+        vp_run_report rep = {.m = m, .cpu_seconds = cpu_s,
+                             .wall_seconds = wall_s, .why = why,
+                             .stop_msg = why_msg, .exit_status = status};
+        if (cli.stats)
+            vp_stats_print(stderr, &rep);
+        if (stats_out && vp_stats_write_json(stats_out, &rep) < 0)
+            fprintf(stderr, "vanderpool: %s: write error\n", cli.stats_json);
+    }
+    vp_session_close(session);
+    vp_trace_out_set_machine(trace_out, NULL);
     vp_machine_destroy(m);
 out:
     for (int i = 0; i < opened; i++)
@@ -209,8 +248,11 @@ out:
     if (dbg_open)
         cdev_close(&cli.debugcon);
     cdev_restore_tty();
-    if (trace_out != stderr)
-        fclose(trace_out);
+    if (vp_trace_out_close(trace_out) < 0)
+        fprintf(stderr, "vanderpool: %s: write error\n",
+                cli.trace_file ? cli.trace_file : "trace output");
+    if (stats_out && fclose(stats_out) != 0)
+        fprintf(stderr, "vanderpool: %s: write error\n", cli.stats_json);
     vp_cli_free(&cli);
     return status;
 }

@@ -141,7 +141,7 @@ static const vp_opdesc pfxsel[NPFX][4] = {
     [P_V38F6] = {[3] = {op_mulx, D_VEXL0, 0}},
     [P_V38F7] = {{op_bextr, D_VEXL0, 0}, {op_shiftx, D_VEXL0, 0},
                  {op_shiftx, D_VEXL0, 1}, {op_shiftx, D_VEXL0, 2}},
-    [P_V3AF0] = {[3] = {op_rorx, D_VEXL0, 0}},
+    [P_V3AF0] = {[3] = {op_rorx, D_VEXL0 | D_NOVVVV, 0}},
 };
 
 #define ALU_ROW(base, n)                                              \
@@ -262,8 +262,11 @@ static const vp_opdesc map2[256] = {
     [0x1a] = {op_nop_e, M, 0}, [0x1b] = {op_nop_e, M, 0},
     [0x1c] = {op_nop_e, M, 0}, [0x1d] = {op_nop_e, M, 0},
     [0x1e] = {op_nop_e, M, 0}, [0x1f] = {op_nop_e, M, 0},
-    [0x20] = {op_mov_r_cr, M | E, 0}, [0x21] = {op_mov_r_dr, M | E, 0},
-    [0x22] = {op_mov_cr_r, M | E, 0}, [0x23] = {op_mov_dr_r, M | E, 0},
+    /* MOV to/from CR/DR: "the mod field is ignored" (SDM Vol 2B). */
+    [0x20] = {op_mov_r_cr, M | D_MODREG | E, 0},
+    [0x21] = {op_mov_r_dr, M | D_MODREG | E, 0},
+    [0x22] = {op_mov_cr_r, M | D_MODREG | E, 0},
+    [0x23] = {op_mov_dr_r, M | D_MODREG | E, 0},
     [0x30] = {op_wrmsr, E, 0}, [0x31] = {op_rdtsc, 0, 0},
     [0x32] = {op_rdmsr, 0, 0}, [0x33] = {op_rdpmc, 0, 0},
     [0x34] = {op_sysenter, E, 0}, [0x35] = {op_sysexit, E, 0},
@@ -513,7 +516,8 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
         NEED(1);
         modrm = bytes[p];
     }
-    unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+    unsigned mod = (attr & D_MODREG) ? 3 : modrm >> 6;
+    unsigned reg = (modrm >> 3) & 7, rm = modrm & 7;
     for (int depth = 0; depth < 4; depth++) {
         if (attr & D_PFX)
             d = &pfxsel[d->sub][pfx];
@@ -551,8 +555,9 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out)
      * with VEX.W1 in 64-bit mode (VEX.W is ignored elsewhere for them). */
     if (vex || (attr & D_OP32))
         i.osize = code_size == 8 && ((rex & 8) || (attr & D_F64)) ? 8 : 4;
-    if (vex && (attr & D_VEXL0) && VEX_L(&i))
-        bad = true;
+    if (vex && (((attr & D_VEXL0) && VEX_L(&i)) ||
+                ((attr & D_NOVVVV) && VEX_REG(&i))))
+        bad = true;              /* SDM Vol 2A, "VEX.vvvv" and "VEX.L" */
 
     /* ModRM addressing, SIB, displacement. */
     i.base = i.index = REG_NONE;

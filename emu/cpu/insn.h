@@ -82,6 +82,8 @@ enum {
     D_OP32 = 1u << 18,    /* operand size 32, or 64 with REX.W (or D_F64) in
                              64-bit mode; 66 is a mandatory prefix here */
     D_VEXL0 = 1u << 19,   /* VEX.L must be 0 (#UD otherwise) */
+    D_NOVVVV = 1u << 20,  /* VEX.vvvv unused: must be 1111b (#UD otherwise) */
+    D_MODREG = 1u << 21,  /* ModRM.mod ignored: always the register form */
 };
 
 typedef struct vp_opdesc {

@@ -3,8 +3,9 @@
  * A benchmark is a guest like the tests in testsuites/guest/tests: it links
  * with the same runtime, boots the same way on Vanderpool, QEMU and Bochs,
  * and defines test_main(). test_main does a fixed amount of work, then
- * calls bench_done() with a checksum of what it computed and the checksum
- * the work must give. See docs/bench.md.
+ * calls bench_done() with a checksum of what it computed and WANT, the
+ * checksum QEMU, Bochs and Vanderpool agree on (change the work, and the
+ * FAIL line on a reference engine shows the new value). See docs/bench.md.
  */
 #ifndef VP_BENCH_H
 #define VP_BENCH_H

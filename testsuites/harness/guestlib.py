@@ -49,7 +49,9 @@ VANDERPOOL_STATUS = {
 
 LIST_KEYS = {"engines", "qemu-args", "vanderpool-args"}  # shell-split
 REPEAT_KEYS = {"bochsrc", "expect-fail"}                 # one value per line
-SCALAR_KEYS = {"mem", "timeout", "exit-code"}
+SCALAR_KEYS = {"mem", "timeout", "exit-code", "outcome"}
+# How a run may end besides isa-debug-exit (`outcome:` metadata).
+OUTCOMES = ("triple-fault",)
 KNOWN_KEYS = LIST_KEYS | REPEAT_KEYS | SCALAR_KEYS
 _META_RE = re.compile(r"^([a-z][a-z0-9-]*)\s*:\s*(.*?)\s*$")
 
@@ -66,6 +68,7 @@ class GuestTest:
     mem: int = DEFAULT_MEM_MB
     timeout: float = DEFAULT_TIMEOUT
     exit_code: int = None      # None: 0 if no FAIL line, else 1
+    outcome: str = None        # "triple-fault": the run must end in one
     errors: list = field(default_factory=list)  # metadata problems
 
     @property
@@ -132,6 +135,8 @@ def parse_metadata(name, source, text):
                 t.timeout = float(value)
             elif key == "exit-code":
                 t.exit_code = int(value, 0)
+            elif key == "outcome":
+                t.outcome = value
         except ValueError:
             t.errors.append("metadata %s: bad value %r" % (key, value))
     if "engines" not in seen:
@@ -139,6 +144,10 @@ def parse_metadata(name, source, text):
     for e in t.engines:
         if e not in ENGINES:
             t.errors.append("engines: unknown engine %r (known: %s)" % (e, " ".join(ENGINES)))
+    if t.outcome is not None and t.outcome not in OUTCOMES:
+        t.errors.append("outcome: unknown %r (known: %s)" % (t.outcome, " ".join(OUTCOMES)))
+    if t.outcome is not None and t.exit_code is not None:
+        t.errors.append("outcome: and exit-code: exclude each other")
     if t.exit_code is not None and not 0 <= t.exit_code <= 127:
         t.errors.append("exit-code must be 0..127 to survive (code << 1) | 1")
     return t
@@ -468,7 +477,19 @@ def judge(test, run):
         if r.summaries > 1:
             problems.append("%d SUMMARY lines: the test ran more than once (reset?)"
                             % r.summaries)
-    if run.engine in ("qemu", "vanderpool") and not run.timed_out:
+    triple = test.outcome == "triple-fault"
+    if triple and run.engine in ("qemu", "vanderpool") and not run.timed_out:
+        # Vanderpool exits 6 on a triple fault; QEMU under -no-reboot exits 0.
+        want = 6 if run.engine == "vanderpool" else 0
+        if run.status != want:
+            got = "status %s" % run.status
+            if run.status is not None and run.status > 0 and run.status & 1:
+                got += " (guest exit code %d)" % (run.status >> 1)
+            elif run.engine == "vanderpool" and run.status in VANDERPOOL_STATUS:
+                got += ": " + VANDERPOOL_STATUS[run.status]
+            problems.append("exit %s, expected %d (the test ends in a triple fault)"
+                            % (got, want))
+    elif run.engine in ("qemu", "vanderpool") and not run.timed_out:
         want = expected_status(test, r)
         if run.status != want:
             got = "status %s" % run.status
@@ -481,8 +502,13 @@ def judge(test, run):
                 got += ": " + note
             problems.append("exit %s, expected %d (guest exit code %d)"
                             % (got, want, want >> 1))
-    if run.engine == "bochs" and run.engine_note.startswith(("triple", "Bochs panic")):
-        problems.append(run.engine_note)
+    if run.engine == "bochs":
+        if run.engine_note.startswith("Bochs panic") or (
+                run.engine_note.startswith("triple") and not triple):
+            problems.append(run.engine_note)
+        elif triple and not run.engine_note.startswith("triple"):
+            problems.append("the run did not end in a triple fault (%s)"
+                            % (run.engine_note or "no account from Bochs"))
     skipped = None
     if not problems and not r.passes and not r.fails and r.skips:
         skipped = "; ".join("%s: %s" % s for s in r.skips)

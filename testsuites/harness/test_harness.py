@@ -36,6 +36,8 @@ def test_metadata_one_line_comments():
     ("/* engines: qemu\n * mem: lots */\n", "bad value 'lots'"),
     ("/* engines: qemu\n * engines: bochs */\n", "given twice"),
     ("/* engines: qemu\n * exit-code: 200 */\n", "0..127"),
+    ("/* engines: qemu\n * outcome: reset */\n", "outcome: unknown 'reset'"),
+    ("/* engines: qemu\n * outcome: triple-fault\n * exit-code: 2 */\n", "exclude each other"),
 ])
 def test_metadata_errors(text, problem):
     assert any(problem in e for e in meta(text).errors)
@@ -102,6 +104,23 @@ def test_judge_exit_code_and_expect_fail():
     assert judge(t, run_of("qemu", fail, 1)).problems
     assert any("expected the check 'd' to FAIL" in p
                for p in judge(t, run_of("qemu", GOOD, 1)).problems)
+
+
+def test_judge_triple_fault_outcome():
+    t = meta("/* engines: vanderpool qemu bochs\n * outcome: triple-fault\n */")
+    assert t.errors == [] and t.outcome == "triple-fault"
+    assert judge(t, run_of("vanderpool", GOOD, 6)).problems == []
+    assert judge(t, run_of("qemu", GOOD, 0)).problems == []
+    bochs = run_of("bochs", GOOD, 1)
+    bochs.engine_note = "triple fault (Bochs: ...)"
+    assert judge(t, bochs).problems == []
+    assert any("expected 6" in p for p in judge(t, run_of("vanderpool", GOOD, 1)).problems)
+    assert any("expected 0" in p for p in judge(t, run_of("qemu", GOOD, 1)).problems)
+    assert any("did not end in a triple fault" in p
+               for p in judge(t, run_of("bochs", GOOD, 1)).problems)
+    # Without the key a triple fault is a problem, as before.
+    plain = meta("/* engines: bochs */")
+    assert any("triple" in p for p in judge(plain, bochs).problems)
 
 
 def test_judge_all_skipped():

@@ -51,7 +51,7 @@ START_TEST(test_model_table)
 }
 END_TEST
 
-static const char *const models[] = {"vp-intel", "vp-amd"};
+static const char *const models[] = {"vp-intel", "vp-amd", "vp-icx"};
 
 START_TEST(test_cpuid_basic)
 {
@@ -83,12 +83,13 @@ START_TEST(test_cpuid_basic)
     ck_assert(!(r[3] & FEAT_BIT(FPU)));          /* no x87 yet */
     ck_assert(!(r[3] & (FEAT_BIT(MMX) | FEAT_BIT(FXSR) | FEAT_BIT(SSE) |
                         FEAT_BIT(SSE2))));
-    ck_assert(!(r[3] & (FEAT_BIT(HTT) | FEAT_BIT(MCE) | FEAT_BIT(MCA) |
-                        FEAT_BIT(VME) | FEAT_BIT(DE))));
+    ck_assert(!(r[3] & (FEAT_BIT(HTT) | FEAT_BIT(MCE) | FEAT_BIT(MCA))));
+    ck_assert((r[3] & (FEAT_BIT(VME) | FEAT_BIT(DE))) ==
+              (FEAT_BIT(VME) | FEAT_BIT(DE)));
     ck_assert(!(r[2] & (FEAT_BIT(SSE3) | FEAT_BIT(SSSE3) | FEAT_BIT(SSE4_1) |
                         FEAT_BIT(AVX) | FEAT_BIT(XSAVE) | FEAT_BIT(OSXSAVE) |
-                        FEAT_BIT(VMX) | FEAT_BIT(POPCNT) |
-                        FEAT_BIT(HYPERVISOR) | FEAT_BIT(PCID))));
+                        FEAT_BIT(VMX) | FEAT_BIT(HYPERVISOR))));
+    ck_assert_uint_eq(!!(r[2] & FEAT_BIT(PCID)), !!(mod->f1_ecx & FEAT_BIT(PCID)));
     uint32_t want_edx = FEAT_BIT(TSC) | FEAT_BIT(MSR) | FEAT_BIT(PAE) |
                         FEAT_BIT(CX8) | FEAT_BIT(APIC) | FEAT_BIT(SEP) |
                         FEAT_BIT(PGE) | FEAT_BIT(CMOV) | FEAT_BIT(PAT) |
@@ -97,22 +98,27 @@ START_TEST(test_cpuid_basic)
                   r[3]);
     ck_assert(r[2] & FEAT_BIT(X2APIC));
 
-    /* Leaf 7: no extended features implemented beyond TSC_ADJUST. */
+    /* Leaf 7: the model's flags that are implemented, nothing else
+     * (OSPKE stays clear until CR4.PKE is set). */
     vp_cpuid(c, 7, 0, r);
     ck_assert_uint_eq(r[0], 0);
-    ck_assert_uint_eq(r[1] & ~FEAT_BIT(TSC_ADJUST), 0);
-    ck_assert_uint_eq(r[2], 0);
-    ck_assert_uint_eq(r[3], 0);
+    ck_assert_uint_eq(r[1], mod->f7_ebx & vp_impl_word(CW_7_EBX));
+    ck_assert_uint_eq(r[2], mod->f7_ecx & vp_impl_word(CW_7_ECX));
+    ck_assert_uint_eq(r[3], mod->f7_edx & vp_impl_word(CW_7_EDX));
+    ck_assert(!(r[1] & (FEAT_BIT(AVX2) | FEAT_BIT(RTM) | FEAT_BIT(MPX))));
+    ck_assert(!(r[2] & FEAT_BIT(OSPKE)));
 
-    /* 80000001: LM, NX, SYSCALL, LAHF; no SVM, RDTSCP, LZCNT, FPU. */
+    /* 80000001: LM, NX, SYSCALL, LAHF, RDTSCP, LZCNT; no SVM, FPU. */
     vp_cpuid(c, 0x80000001, 0, r);
     ck_assert(r[3] & FEAT_BIT(LM));
     ck_assert(r[3] & FEAT_BIT(NX));
     ck_assert(r[3] & FEAT_BIT(SYSCALL));
     ck_assert(r[2] & FEAT_BIT(LAHF_LM));
-    ck_assert(!(r[2] & (FEAT_BIT(SVM) | FEAT_BIT(ABM) | FEAT_BIT(SSE4A))));
-    ck_assert(!(r[3] & (FEAT_BIT(RDTSCP) | FEAT_BIT(E_FPU) |
-                        FEAT_BIT(E_MMX) | FEAT_BIT(MMXEXT))));
+    ck_assert(!(r[2] & (FEAT_BIT(SVM) | FEAT_BIT(SSE4A))));
+    ck_assert(r[2] & FEAT_BIT(ABM));
+    ck_assert(r[3] & FEAT_BIT(RDTSCP));
+    ck_assert(!(r[3] & (FEAT_BIT(E_FPU) | FEAT_BIT(E_MMX) |
+                        FEAT_BIT(MMXEXT))));
     ck_assert_uint_eq(r[0], amd ? mod->signature : 0);
 
     /* Brand string. */
@@ -127,7 +133,7 @@ START_TEST(test_cpuid_basic)
     /* Address sizes. */
     vp_cpuid(c, 0x80000008, 0, r);
     ck_assert_uint_eq(r[0] & 0xff, mod->phys_bits);
-    ck_assert_uint_eq((r[0] >> 8) & 0xff, 48);
+    ck_assert_uint_eq((r[0] >> 8) & 0xff, mod->lin_bits);
 
     /* Leaves of features not advertised read as zero: XSAVE (0DH),
      * performance monitoring (0AH), MONITOR (05H). */

@@ -1,0 +1,8 @@
+# testsuites/unit/test_decode_capstone.c checks vp_decode against the
+# Capstone disassembler (libcapstone-dev, installed by mk/deps.sh). Only
+# that test binary gets Capstone's compile and link flags.
+CAPSTONE_CFLAGS := $(shell pkg-config --cflags capstone 2>/dev/null)
+CAPSTONE_LIBS := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
+
+$(BUILD)/testsuites/unit/test_decode_capstone.o: CHECK_CFLAGS += $(CAPSTONE_CFLAGS)
+$(BUILD)/unit/test_decode_capstone: CHECK_LIBS += $(CAPSTONE_LIBS)
