@@ -128,6 +128,17 @@ typedef struct vp_tlb {
     vp_tlb_entry e[TLB_KINDS][2][VP_TLB_SIZE]; /* [kind][user][index] */
 } vp_tlb;
 
+/* Paging-structure cache for 4- and 5-level paging (SDM Vol 3A,
+ * "Paging-Structure Caches"): the page table mapping a 2-MiB region and
+ * the rights the levels above it grant. Valid while tlb_epoch is. */
+typedef struct vp_pde_cache {
+    uint64_t tag;       /* (linear >> 21) + 1; 0 = empty */
+    uint64_t table;     /* guest-physical address of the page table */
+    uint32_t epoch;
+    uint8_t u, rw, nx;
+} vp_pde_cache;
+#define VP_PDC_SIZE 64
+
 typedef struct vp_insn vp_insn;
 typedef struct vp_block_cache vp_block_cache;
 typedef struct vp_cpu_model vp_cpu_model;
@@ -203,6 +214,7 @@ struct vp_cpu {
     bool shutdown;             /* triple fault happened */
 
     vp_tlb tlb;
+    vp_pde_cache pdc[VP_PDC_SIZE];
     vp_cpu_stats stats;        /* counters for --stats (emu/base/stats.h) */
     vp_block_cache *bcache;
     vp_lapic *lapic;

@@ -4,6 +4,8 @@
  * instruction so that interrupts are taken and it resumes where it was. */
 #include "emu/cpu/ops.h"
 
+#include <string.h>
+
 #define REP_CHUNK 4096
 
 static inline uint64_t areg(const vp_cpu *c, int r, unsigned asize)
@@ -26,6 +28,70 @@ static inline int64_t step(const vp_cpu *c, unsigned size)
  * 1 to stop a REPE/REPNE loop on its condition. */
 typedef int (*str_iter)(vp_cpu *c, const vp_insn *i);
 
+static int movs1(vp_cpu *c, const vp_insn *i);
+static int stos1(vp_cpu *c, const vp_insn *i);
+
+/* Elements of `size` from address a that stay inside a's page when
+ * stepping by st (forward or backward). */
+static uint64_t page_room(uint64_t a, unsigned size, int64_t st)
+{
+    uint64_t off = a & 0xfff;
+    return st > 0 ? (4096 - off) / size : off / size + 1;
+}
+
+/* REP MOVS/STOS fast path in 64-bit mode with 64-bit addresses: as many
+ * iterations as stay inside the current source and destination pages,
+ * done on host memory when both hit the TLB (so neither is MMIO, a code
+ * page or watched). Overlapping MOVS ranges take the per-element path,
+ * which gives the architectural element-by-element result. Returns the
+ * iterations done (0: use the per-element path). */
+static uint64_t rep_batch(vp_cpu *c, const vp_insn *i, bool movs,
+                          uint64_t max)
+{
+    unsigned sz = i->osize;
+    int64_t st = step(c, sz);
+    uint64_t di = c->gpr[R_DI], si = c->gpr[R_SI];
+    uint64_t n = c->gpr[R_CX];
+    if (n > max)
+        n = max;
+    uint64_t room = page_room(di, sz, st);
+    if (room < n)
+        n = room;
+    if (movs) {
+        room = page_room(si, sz, st);
+        if (room < n)
+            n = room;
+    }
+    if (n < 2)
+        return 0;
+    uint8_t *d = mem_fast(c, S_ES, di, sz, TLB_WRITE);
+    if (!d)
+        return 0;
+    uint64_t bytes = n * sz;
+    /* Lowest address of each range. */
+    uint8_t *dlo = st > 0 ? d : d - (bytes - sz);
+    if (movs) {
+        uint8_t *sp = mem_fast(c, i->seg, si, sz, TLB_READ);
+        if (!sp)
+            return 0;
+        uint8_t *slo = st > 0 ? sp : sp - (bytes - sz);
+        if (slo < dlo + bytes && dlo < slo + bytes)
+            return 0;
+        memcpy(dlo, slo, bytes);
+        c->gpr[R_SI] = si + (uint64_t)(st * (int64_t)n);
+    } else {
+        uint64_t v = c->gpr[R_AX];
+        if (sz == 1)
+            memset(dlo, (int)(v & 0xff), bytes);
+        else
+            for (uint64_t k = 0; k < n; k++)
+                store_n(dlo + k * sz, sz, v);
+    }
+    c->gpr[R_DI] = di + (uint64_t)(st * (int64_t)n);
+    c->gpr[R_CX] -= n;
+    return n;
+}
+
 static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
 {
     if (!(i->flags & (I_REP | I_REPNE)))
@@ -37,11 +103,20 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
     uint64_t chunk = REP_CHUNK;
     if (c->icount_limit > c->icount && c->icount_limit - c->icount < chunk)
         chunk = c->icount_limit - c->icount;
+    bool batch = c->code_size == 8 && as == 8 && !c->dr_active &&
+                 (one == movs1 || one == stos1);
     while (areg(c, R_CX, as)) {
         if (n == chunk) {
             c->rip = c->insn_rip;   /* resume later */
             c->icount += n - 1;
             return VP_BREAK;
+        }
+        if (batch) {
+            uint64_t done = rep_batch(c, i, one == movs1, chunk - n);
+            if (done) {
+                n += done;
+                continue;
+            }
         }
         int r = one(c, i);
         if (r == VP_EXC) {

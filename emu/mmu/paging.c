@@ -4,6 +4,8 @@
  * Flags"). Pure with respect to the TLB: exec.c/mem.c fill it. */
 #include "emu/cpu/internal.h"
 
+#include <string.h>
+
 #define PTE_P VP_BIT(0)
 #define PTE_W VP_BIT(1)
 #define PTE_U VP_BIT(2)
@@ -26,8 +28,21 @@ static uint64_t phys_bits_mask(const vp_cpu *c)
     return ((1ull << bits) - 1) & ~0xfffull;
 }
 
+/* Paging-structure entries are naturally aligned, so one RAM page holds
+ * each: read them through the host mapping when they are in RAM. */
 static uint64_t rd_pte(vp_cpu *c, uint64_t gpa, unsigned size)
 {
+    const uint8_t *h = vp_phys_ram(&c->m->mem, gpa);
+    if (VP_LIKELY(h != NULL && !(gpa & (size - 1)))) {
+        if (size == 8) {
+            uint64_t v;
+            memcpy(&v, h, 8);
+            return v;
+        }
+        uint32_t v;
+        memcpy(&v, h, 4);
+        return v;
+    }
     return vp_phys_read_n(&c->m->mem, gpa, size);
 }
 
@@ -122,8 +137,24 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
         } else {
             levels = (c->cr4 & CR4_LA57) ? 5 : 4;
             table = c->cr3 & pmask;
+            /* A cached page table for this 2-MiB region skips the upper
+             * levels (their accessed bits were set when it was cached). */
+            vp_pde_cache *pc = &c->pdc[(lin >> 21) & (VP_PDC_SIZE - 1)];
+            if (update && pc->tag == (lin >> 21) + 1 &&
+                pc->epoch == c->tlb_epoch) {
+                table = pc->table;
+                u = pc->u;
+                rw = pc->rw;
+                nx = pc->nx;
+                levels = 1;
+            }
         }
         for (int lvl = levels; lvl >= 1; lvl--) {
+            if (lvl == 1 && update && c->long_mode) {
+                vp_pde_cache *pc = &c->pdc[(lin >> 21) & (VP_PDC_SIZE - 1)];
+                *pc = (vp_pde_cache){(lin >> 21) + 1, table, c->tlb_epoch,
+                                     u, rw, nx};
+            }
             unsigned shift = 12 + 9 * (unsigned)(lvl - 1);
             uint64_t ea = table + (((lin >> shift) & 0x1ff) << 3);
             uint64_t e = rd_pte(c, ea, 8);

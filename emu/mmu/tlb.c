@@ -118,10 +118,14 @@ static int access_page(vp_cpu *c, uint64_t lin, unsigned size, uint64_t *val,
     int r = vp_translate(c, lin, acc, &gpa);
     if (r)
         return r;
-    if ((acc & ACC_KIND) == ACC_WRITE)
+    if ((acc & ACC_KIND) == ACC_WRITE) {
         vp_phys_write_n(&c->m->mem, gpa, *val, size);
-    else
-        *val = vp_phys_read_n(&c->m->mem, gpa, size);
+    } else {
+        /* RAM reads straight from the host mapping (the access does not
+         * cross the page: the caller split it). */
+        const uint8_t *h = vp_phys_ram(&c->m->mem, gpa);
+        *val = h ? load_n(h, size) : vp_phys_read_n(&c->m->mem, gpa, size);
+    }
     if (VP_UNLIKELY(c->debug_watch))
         vp_debug_access(c, lin, gpa, size, acc, *val);
     if (VP_UNLIKELY(c->dr_data))
