@@ -42,13 +42,16 @@ void vp_dr_update(vp_cpu *c)
             break;
         }
     }
+    bool flush = c->dr_data || data;
     c->dr_exec = exec;
     c->dr_data = data;
     c->dr_io = io;
     c->dr_active = exec | data | io;
     c->dr_pending = 0;
-    /* Pages that now hold a data breakpoint may be in the TLB. */
-    vp_tlb_flush(c, true);
+    /* Pages that now hold a data breakpoint may be in the TLB (and pages
+     * kept out of it for an old one may enter it again). */
+    if (flush)
+        vp_tlb_flush(c, true);
 }
 
 int vp_dr_write(vp_cpu *c, int n, uint64_t v)

@@ -25,7 +25,8 @@
 #define DR7_FIXED1 VP_BIT(10)
 
 /* Recomputes c->dr_active/dr_exec/dr_data/dr_io from DR7 and CR4.DE and
- * flushes the TLB (which may hold pages that now hold a breakpoint).
+ * flushes the TLB when data breakpoints were or are enabled (it may hold
+ * pages that now hold one).
  * Call after any change of DR0-DR3, DR7 or CR4.DE, and after reset. */
 void vp_dr_update(vp_cpu *c);
 

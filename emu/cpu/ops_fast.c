@@ -311,6 +311,71 @@ static int pop64(vp_cpu *c, const vp_insn *i)
     return VP_OK;
 }
 
+/* Near CALL/RET/JMP in 64-bit mode (operand size 64, flat SS). */
+static inline bool canon48(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+static int call64_to(vp_cpu *c, uint64_t target)
+{
+    if (VP_UNLIKELY(!canon48(target)) && (!(c->cr4 & CR4_LA57) ||
+        (uint64_t)((int64_t)(target << 7) >> 7) != target))
+        return vp_raise_err(c, EXC_GP, 0);
+    uint64_t sp = c->gpr[R_SP] - 8;
+    int st = mem_write(c, S_SS, sp, 8, c->rip);
+    if (st)
+        return st;
+    c->gpr[R_SP] = sp;
+    c->rip = target;
+    return VP_OK;
+}
+
+static int call64_rel(vp_cpu *c, const vp_insn *i)
+{
+    return call64_to(c, c->rip + i->imm);
+}
+
+static int call64_ind(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t t;
+    int st = rd_e(c, i, 8, &t);
+    return st ? st : call64_to(c, t);
+}
+
+static int ret64(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t t;
+    int st = mem_read(c, S_SS, c->gpr[R_SP], 8, &t);
+    if (st)
+        return st;
+    if (VP_UNLIKELY(!canon48(t)) && (!(c->cr4 & CR4_LA57) ||
+        (uint64_t)((int64_t)(t << 7) >> 7) != t))
+        return vp_raise_err(c, EXC_GP, 0);
+    c->gpr[R_SP] += 8;
+    c->rip = t;
+    return VP_OK;
+}
+
+/* TEST r8, imm8 (F6 /0 with a register) and TEST AL, imm8. */
+static int test8_ri(vp_cpu *c, const vp_insn *i)
+{
+    uint8_t a = (uint8_t)reg_read(c, i->rm, 1, i->flags & I_REX);
+    lf_set(c, LF_LOGIC, 1, a & (uint8_t)i->imm, a, i->imm);
+    return VP_OK;
+}
+
+/* BT r, imm (0F BA /4) on a register: CF = the bit; other arithmetic
+ * flags keep their values (OF, SF, AF, PF are undefined in the SDM). */
+static int bt_ri(vp_cpu *c, const vp_insn *i)
+{
+    unsigned bit = (unsigned)(i->imm & (i->osize * 8 - 1));
+    bool cf = (c->gpr[i->rm] >> bit) & 1;
+    uint64_t f = vp_flags(c);
+    c->flags = (f & ~FL_CF) | (cf ? FL_CF : 0);
+    return VP_OK;
+}
+
 void vp_specialize(vp_insn *i)
 {
     bool mem = (i->flags & I_MEM) != 0;
@@ -327,6 +392,25 @@ void vp_specialize(vp_insn *i)
         /* Superblocks: decoding goes on along the fall-through path; a
          * taken branch leaves the block by returning VP_BREAK. */
         i->endblk = 0;
+        return;
+    }
+    if (i->fn == op_call && i->osize == 8) {
+        i->fn = call64_rel;
+        return;
+    }
+    if (i->fn == op_call_ind && i->osize == 8) {
+        i->fn = call64_ind;
+        return;
+    }
+    if (i->fn == op_ret && i->op == 0xc3 && i->osize == 8) {
+        i->fn = ret64;
+        return;
+    }
+    if ((i->fn == op_test_ei && !mem && i->osize == 1) ||
+        (i->fn == op_test_ai && i->osize == 1)) {
+        if (i->fn == op_test_ai)
+            i->rm = R_AX;
+        i->fn = test8_ri;
         return;
     }
     if (i->fn == op_setcc) {
@@ -399,6 +483,8 @@ void vp_specialize(vp_insn *i)
         i->fn = w ? lea64 : lea32;
     } else if (i->fn == op_movzx) {
         i->fn = i->sub == 1 ? movzx_b : movzx_w;
+    } else if (i->fn == op_bt_i && !mem && i->sub == 0) {
+        i->fn = bt_ri;
     } else if (i->fn == op_push_r && w) {
         i->fn = push64;
     } else if (i->fn == op_pop_r && w) {

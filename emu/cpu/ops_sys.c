@@ -643,17 +643,12 @@ int op_wbinvd(vp_cpu *c, const vp_insn *i)
     return need_cpl0(c);
 }
 
-/* 0F AE /5 /6 /7: LFENCE MFENCE SFENCE (register forms); CLFLUSH is the
- * memory form of /7. Other memory forms (XRSTOR, XSAVEOPT/CLWB) raise #UD
- * as their features are not advertised. */
+/* 0F AE /5 /6 /7 register forms: LFENCE MFENCE SFENCE. One instruction
+ * retires at a time, so there is nothing to order. The memory forms
+ * (CLFLUSH, CLFLUSHOPT, CLWB) are op_cacheline in ops_sysext.c. */
 int op_fence(vp_cpu *c, const vp_insn *i)
 {
-    if (!(i->flags & I_MEM))
-        return VP_OK;
-    if (i->sub != 7 || (i->flags & I_O16))
-        return vp_raise(c, EXC_UD);
-    uint64_t v;
-    return vp_read_seg(c, i->seg, insn_ea(c, i), 1, &v);
+    return VP_OK;
 }
 
 int op_fwait(vp_cpu *c, const vp_insn *i)

@@ -124,7 +124,15 @@ int op_cacheline(vp_cpu *c, const vp_insn *i)
  * not watched), so MWAIT resumes at once: "If the preceding MONITOR
  * instruction did not successfully arm an address range ... the processor
  * will not enter the implementation-dependent-optimized state" (SDM Vol
- * 2B, MWAIT). Software re-checks its condition after MWAIT anyway. */
+ * 2B, MWAIT). Software re-checks its condition after MWAIT anyway.
+ *
+ * MONITOR is not advertised (features.def impl 0) although these rules are
+ * complete: an OS that finds MONITOR idles in MWAIT rather than HLT, and
+ * an MWAIT that never waits would spin where HLT lets virtual time skip
+ * to the next timer. Advertising it also needs CPUID leaf 05H in the
+ * models (monitor-line sizes; no interrupt-break extension, so ECX[0] = 1
+ * stays #GP) and IA32_MISC_ENABLE[18] ("ENABLE MONITOR FSM", SDM Vol 4)
+ * reading 1 on Intel parts. */
 static int monitor_common(vp_cpu *c)
 {
     if (!vp_cpu_has(c, FEAT_MONITOR) || c->v86 ||

@@ -592,7 +592,10 @@ int vp_far_jmp(vp_cpu *c, uint16_t sel, uint64_t off)
     vp_xstate x;
     bool committed = false;
     vp_xsave(c, &x);
-    return far_finish(c, far_jmp(c, sel, off, &committed), committed, &x);
+    /* Two statements: `committed` must be read after far_jmp wrote it
+     * (argument evaluation order is unspecified in C). */
+    int r = far_jmp(c, sel, off, &committed);
+    return far_finish(c, r, committed, &x);
 }
 
 /* ---- CALL ------------------------------------------------------------ */
@@ -755,8 +758,8 @@ int vp_far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize)
     vp_xstate x;
     bool committed = false;
     vp_xsave(c, &x);
-    return far_finish(c, far_call(c, sel, off, osize, &committed), committed,
-                      &x);
+    int r = far_call(c, sel, off, osize, &committed);
+    return far_finish(c, r, committed, &x);
 }
 
 /* ---- RET (far) ------------------------------------------------------- */

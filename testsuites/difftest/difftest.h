@@ -134,7 +134,14 @@ typedef struct dt_layout {
     uint16_t undef_before[DT_MAX_GROUPS + 1];
     uint16_t undef_after[DT_MAX_GROUPS + 1];
     uint32_t ninsn_before[DT_MAX_GROUPS + 1];
+    uint16_t gidx[DT_MAX_GROUPS + 1];  /* index of the group in the program */
 } dt_layout;
+
+/* Optional instruction-set extensions the generator may use: a template
+ * needing one runs only when both the host and the Vanderpool CPU model
+ * advertise it in CPUID (bit k of a mask: DT_F_*). */
+enum { DT_F_NONE, DT_F_BMI1, DT_F_BMI2, DT_F_ADX, DT_F_MOVBE, DT_F_POPCNT,
+       DT_F_LZCNT, DT_F_CX16, DT_F_CLFLUSHOPT, DT_F_CLWB, DT_F_COUNT };
 
 /* gen.c */
 typedef struct dt_gen_opts {
@@ -153,16 +160,23 @@ bool dt_assemble(const dt_prog *p, const bool *keep, dt_case *c,
                  dt_layout *l);
 const char *dt_tmpl_name(unsigned tmpl);
 unsigned dt_tmpl_count(void);
-/* Templates disabled by default, with the reason (for --list). */
+/* Every template: modes, weight, feature, and why some are off by
+ * default (for --list). */
 void dt_list_templates(void);
+void dt_set_features(unsigned have);   /* mask of DT_F_* on both sides */
+const char *dt_feature_name(int f);
 
 /* native.c */
 int dt_native_start(void);         /* 0 or -1 (message printed) */
+bool dt_native_has32(void);        /* 32-bit user code segment usable */
+unsigned dt_native_features(void); /* DT_F_* mask from the host's CPUID */
+bool dt_native_is_amd(void);
 void dt_native_stop(void);
 void dt_native_run(const dt_case *c, dt_result *r);
 
 /* vpside.c */
 int dt_vp_start(const char *model);
+unsigned dt_vp_features(void);     /* DT_F_* mask of the vCPU's CPUID */
 void dt_vp_stop(void);
 void dt_vp_run(const dt_case *c, dt_result *r);
 

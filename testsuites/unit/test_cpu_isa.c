@@ -302,7 +302,7 @@ static const isa_vec vecs[] = {
     {"invpcid in 32-bit mode", .mode = MD_32,
      .code = {0x66, 0x0f, 0x38, 0x82, 0x06, 0xf4}, .len = 6,
      .init = {[R_AX] = 2, [R_SI] = DATA}},
-    /* ---- MONITOR / MWAIT: not advertised (see docs/architecture.md) ---- */
+    /* ---- MONITOR / MWAIT: not advertised (see ops_sysext.c) ---- */
     {"monitor not advertised", .code = {0x0f, 0x01, 0xc8}, .len = 3, .exc = X_UD},
     {"mwait not advertised", M_AMD, .code = {0x0f, 0x01, 0xc9}, .len = 3,
      .exc = X_UD},

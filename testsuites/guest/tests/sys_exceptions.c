@@ -4,7 +4,7 @@
  * which are handled serially (benign first, contributory then page
  * fault), the #DF error code 0 and its IST stack, error codes of faults
  * raised while reaching a handler (IDT index, EXT). The triple fault is in
- * sys_triple.c. Checks QEMU 7.2's TCG gets wrong are in sys_exc_strict.c,
+ * sys_triple.c. Checks QEMU 7.2's TCG gets wrong are in sys_strict_exc.c,
  * built from this file with EXC_STRICT = 1 (see there).
  * engines: vanderpool qemu bochs
  *
@@ -17,7 +17,7 @@
  */
 #include "sys_lib.h"
 
-/* EXC_STRICT = 1: only the checks QEMU gets wrong (sys_exc_strict);
+/* EXC_STRICT = 1: only the checks QEMU gets wrong (sys_strict_exc);
  * 0: only the others. */
 #ifndef EXC_STRICT
 #define EXC_STRICT 0
@@ -47,7 +47,7 @@ static void call_site(void *site)
     ((void (*)(void))site)();
 }
 
-#define ANY_ERR (~0ull) /* error code not checked (see sys_exc_strict) */
+#define ANY_ERR (~0ull) /* error code not checked (see sys_strict_exc) */
 
 static void expect_at(const char *name, void *site, int vec, uint64_t err, uint64_t rip)
 {

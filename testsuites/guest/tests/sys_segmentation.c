@@ -5,9 +5,8 @@
  * with a privilege change (stack from the TSS, parameter copy, data
  * segments nulled on the way out), conforming code. The checks QEMU's TCG
  * does not make (segment limits on data and stack accesses and on
- * fetches, accesses through a null DS, and a few rules listed in
- * sys_seglimit.c) are in sys_seglimit.c, built from this file with
- * SEG_STRICT defined.
+ * fetches, accesses through a null DS, and a few rules listed there)
+ * are in sys_strict_seg.c, built from this file with SEG_STRICT = 1.
  * engines: vanderpool qemu bochs
  *
  * SDM Vol 3A, "Segment Descriptors", "Segment Selectors", "Limit
@@ -21,7 +20,7 @@
  */
 #include "sys_lib.h"
 
-/* SEG_STRICT = 1: only the checks QEMU 7.2 TCG gets wrong (sys_seglimit);
+/* SEG_STRICT = 1: only the checks QEMU 7.2 TCG gets wrong (sys_strict_seg);
  * 0: only the others. */
 #ifndef SEG_STRICT
 #define SEG_STRICT 0

@@ -119,6 +119,15 @@ task_e_entry:
     iret
     jmp task_e_entry
 
+/* pm32 handler for #TS: records TR, ends the run. */
+    .globl t_ts_handler
+t_ts_handler:
+    str %ax
+    movzwl %ax, %eax
+    mov %eax, t_res + 96
+    mov $1, %eax
+    ret
+
 /* A task whose body must never run (its switch faults). */
 task_bad_entry:
     ud2

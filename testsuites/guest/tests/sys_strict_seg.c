@@ -1,4 +1,4 @@
-/* sys_seglimit.c: the segmentation checks of sys_segmentation.c that QEMU
+/* sys_strict_seg.c: the segmentation checks of sys_segmentation.c that QEMU
  * 7.2's TCG does not make, proven on Bochs instead:
  *  - limit checks on data and stack accesses (expand-up, expand-down with
  *    B = 0 and B = 1, byte and 4-KiB granularity), #GP(0) / #SS(0), and

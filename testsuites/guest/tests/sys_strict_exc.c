@@ -1,4 +1,4 @@
-/* sys_exc_strict.c: the exception checks of sys_exceptions.c that QEMU
+/* sys_strict_exc.c: the exception checks of sys_exceptions.c that QEMU
  * 7.2's TCG gets wrong, proven on Bochs instead:
  *  - error codes that name an IDT gate hold the vector in the index field
  *    (vector * 8 + 2, + 1 for EXT) in IA-32e mode too; QEMU reports

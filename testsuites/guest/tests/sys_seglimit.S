@@ -1,2 +1,0 @@
-/* sys_seglimit.S: the code fragments of sys_segmentation.S. */
-#include "sys_segmentation.S"
