@@ -167,10 +167,8 @@ struct vp_cpu {
     uint64_t rip_mask;         /* 0xffff, 0xffffffff or ~0 */
     bool long_mode;            /* EFER.LMA */
     bool v86;                  /* RFLAGS.VM in protected mode */
-    /* Set by emu/debug: breakpoints, watchpoints or a step are active
-     * (blocks run through the per-instruction loop), and watchpoints exist
-     * (slow-path data accesses are checked). */
-    bool debug_on;
+    /* Set by emu/debug when watchpoints exist (slow-path data accesses
+     * are checked). */
     bool debug_watch;
 
     vp_seg seg[6];
@@ -181,7 +179,6 @@ struct vp_cpu {
     /* Breakpoints DR7 arms (debugreg.c recomputes these on every write
      * of DR0-DR3/DR7 and CR4.DE): masks of DR0-DR3 by kind, and the
      * B0-B3 bits of data/I-O breakpoints hit by the current instruction. */
-    uint8_t dr_active;         /* any breakpoint enabled: check per insn */
     uint8_t dr_exec, dr_data, dr_io;
     uint8_t dr_pending;
     uint32_t pkru;             /* protection-key rights (SDM Vol 3A, "PKRU") */
@@ -205,13 +202,28 @@ struct vp_cpu {
     } exc;
     int delivering;            /* vector being delivered, -1 if none (for #DF) */
 
+    /* Conditions the interpreter loop must look at before running a
+     * block, overlaid on one word so that one load tests them all. */
+    union {
+        struct {
+            bool halted;
+            bool nmi_pending;
+            bool shutdown;     /* triple fault happened */
+            /* Set by emu/debug: breakpoints, watchpoints or a step are
+             * active (blocks run through the per-instruction loop). */
+            bool debug_on;
+            /* Breakpoints DR7 arms (debugreg.c recomputes these on every
+             * write of DR0-DR3/DR7 and CR4.DE). */
+            uint8_t dr_active;  /* any breakpoint enabled: check per insn */
+            uint8_t attn_pad_[3];
+        };
+        uint64_t attn_word;
+    };
+
     /* Interrupt state. */
-    bool halted;
     bool intr_pending;         /* set by vp_cpu_kick: re-check controllers */
-    bool nmi_pending;
     bool nmi_blocked;
     uint64_t shadow_until;     /* STI / MOV SS shadow: icount it ends at */
-    bool shutdown;             /* triple fault happened */
 
     vp_tlb tlb;
     vp_pde_cache pdc[VP_PDC_SIZE];

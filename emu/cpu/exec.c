@@ -336,10 +336,10 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
          * lazy, so no flag materialization is needed here. */
         uint64_t fl = c->flags;
         bool tr = VP_TRACE_ON(&c->m->trace, INSN);
-        bool attn = c->nmi_pending | c->halted | c->shutdown |
+        bool attn = (c->attn_word != 0) |
                     (c->intr_pending & ((fl & FL_IF) != 0)) |
-                    (c->a20_gen != c->m->a20_gen) | (c->dr_active != 0) |
-                    c->debug_on | ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
+                    (c->a20_gen != c->m->a20_gen) |
+                    ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
                     (c->m->stop != VP_STOP_NONE) | c->m->reset_requested |
                     (c->shadow_until > c->icount) | tr;
         if (VP_UNLIKELY(attn)) {
