@@ -594,6 +594,13 @@ int op_xadd(vp_cpu *c, const vp_insn *i)
         return r;
     uint64_t s = rd_g(c, i, i->osize);
     uint64_t sum = alu(c, 0, i->osize, d, s);
+    /* SDM Vol 2, "XADD": TEMP <- SRC + DEST; SRC <- DEST; DEST <- TEMP.
+     * The destination is written last, so XADD r, r with one register
+     * leaves the sum. A memory destination may fault: write it first. */
+    if (!(i->flags & I_MEM)) {
+        wr_g(c, i, i->osize, d);
+        return wr_e(c, i, i->osize, sum);
+    }
     r = wr_e(c, i, i->osize, sum);
     if (r)
         return r;

@@ -3,6 +3,7 @@
  * and interrupt control, fast system calls (SDM Vol 2 entries; Vol 3A
  * "Privileged Instructions"). */
 #include "emu/cpu/ops.h"
+#include "emu/cpu/cpuid.h"
 #include "emu/cpu/debugreg.h"
 #include "emu/apic/apic.h"
 
@@ -567,8 +568,16 @@ static void flat_stack(vp_seg *s, uint16_t sel, unsigned dpl)
 /* SYSCALL/SYSRET (SDM Vol 2; Intel: 64-bit mode only). */
 int op_syscall(vp_cpu *c, const vp_insn *i)
 {
-    if (!(c->efer & EFER_SCE) || c->code_size != 8)
+    if (!(c->efer & EFER_SCE))
         return vp_raise(c, EXC_UD);
+    /* Intel: 64-bit mode only (SDM Vol 2 SYSCALL). AMD also takes it in
+     * compatibility mode, entering at IA32_CSTAR (APM Vol 2 "SYSCALL and
+     * SYSRET"); its legacy-mode form (STAR[31:0]) is not implemented. */
+    if (c->code_size != 8 && !(vp_cpu_is_amd(c) && c->long_mode)) {
+        if (vp_cpu_is_amd(c))
+            VP_UNIMPL_ONCE(&c->m->trace, "legacy-mode SYSCALL (AMD): #UD");
+        return vp_raise(c, EXC_UD);
+    }
     uint64_t f = vp_flags(c);
     c->gpr[R_CX] = c->rip;
     c->gpr[R_R11] = f & ~FL_RF;
@@ -576,7 +585,7 @@ int op_syscall(vp_cpu *c, const vp_insn *i)
     flat_code(&c->seg[S_CS], sel & 0xfffc, 0, true);
     flat_stack(&c->seg[S_SS], (uint16_t)((sel + 8) & 0xfffc), 0);
     c->flags = (f & ~c->sfmask & ~FL_RF) | FL_FIXED1;
-    c->rip = c->lstar;
+    c->rip = c->code_size == 8 ? c->lstar : c->cstar;
     vp_update_mode(c);
     return VP_OK;
 }
@@ -597,9 +606,19 @@ int op_sysret(vp_cpu *c, const vp_insn *i)
         flat_code(&c->seg[S_CS], (uint16_t)((sel + 16) | 3), 3, true);
     else
         flat_code(&c->seg[S_CS], sel | 3, 3, false);
-    /* SS keeps its cached attributes except selector and DPL 3. */
-    c->seg[S_SS].sel = (uint16_t)((sel + 8) | 3);
-    c->seg[S_SS].attr = (c->seg[S_SS].attr & ~(3u << 5)) | (3u << 5);
+    /* SS: Intel loads a fixed flat 32-bit data segment (SDM Vol 2 SYSRET,
+     * "Set rest of SS to a fixed value"), whatever SS held: after an
+     * interrupt or call gate left it null, a return to compatibility
+     * mode must still get a usable stack. AMD changes only the selector
+     * and keeps the cached base, limit and attributes (APM Vol 2 SYSRET;
+     * Linux's X86_BUG_SYSRET_SS_ATTRS); DPL 3 is set because CPL lives in
+     * SS.DPL here. */
+    if (vp_cpu_is_amd(c)) {
+        c->seg[S_SS].sel = (uint16_t)((sel + 8) | 3);
+        c->seg[S_SS].attr = (c->seg[S_SS].attr & ~(3u << 5)) | (3u << 5);
+    } else {
+        flat_stack(&c->seg[S_SS], (uint16_t)((sel + 8) | 3), 3);
+    }
     c->flags = (c->gpr[R_R11] & 0x3c7fd7) | FL_FIXED1;
     c->lf_op = 0;
     c->rip = target;
@@ -610,6 +629,10 @@ int op_sysret(vp_cpu *c, const vp_insn *i)
 /* SYSENTER/SYSEXIT (SDM Vol 2). */
 int op_sysenter(vp_cpu *c, const vp_insn *i)
 {
+    /* AMD: SYSENTER and SYSEXIT are #UD in long mode (APM Vol 2,
+     * "SYSENTER and SYSEXIT (Legacy Mode Only)"). */
+    if (c->long_mode && vp_cpu_is_amd(c))
+        return vp_raise(c, EXC_UD);
     if (!(c->cr0 & CR0_PE) || (c->sysenter_cs & 0xfffc) == 0)
         return vp_raise_err(c, EXC_GP, 0);
     vp_flags(c);
@@ -625,11 +648,22 @@ int op_sysenter(vp_cpu *c, const vp_insn *i)
 
 int op_sysexit(vp_cpu *c, const vp_insn *i)
 {
+    if (c->long_mode && vp_cpu_is_amd(c))
+        return vp_raise(c, EXC_UD);
     if (!(c->cr0 & CR0_PE) || c->v86 || c->cpl != 0 ||
         (c->sysenter_cs & 0xfffc) == 0)
         return vp_raise_err(c, EXC_GP, 0);
     uint16_t sel = (uint16_t)c->sysenter_cs;
     bool w = i->osize == 8;
+    /* SDM Vol 2 SYSEXIT, 64-bit mode exceptions: #GP(0) if RCX or RDX
+     * is not canonical (checked before anything changes). */
+    if (w) {
+        unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
+        uint64_t rcx = c->gpr[R_CX], rdx = c->gpr[R_DX];
+        if ((uint64_t)((int64_t)(rcx << (64 - bits)) >> (64 - bits)) != rcx ||
+            (uint64_t)((int64_t)(rdx << (64 - bits)) >> (64 - bits)) != rdx)
+            return vp_raise_err(c, EXC_GP, 0);
+    }
     flat_code(&c->seg[S_CS], (uint16_t)((sel + (w ? 32 : 16)) | 3), 3, w);
     flat_stack(&c->seg[S_SS], (uint16_t)((sel + (w ? 40 : 24)) | 3), 3);
     c->gpr[R_SP] = w ? c->gpr[R_CX] : c->gpr[R_CX] & 0xffffffff;

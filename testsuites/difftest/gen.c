@@ -637,6 +637,7 @@ struct tmpl {
     uint8_t weight;
     uint8_t feat;
     const char *off;           /* disabled by default: why */
+    bool term;                 /* always ends the run: only as the last group */
 };
 
 #define M64 1
@@ -1251,8 +1252,8 @@ static void g_lea(gctx *g, const tmpl *t)
         e.disp = (int32_t)(e.dispsz == 1 ? (int8_t)rnext(&g->r)
                                          : (int16_t)rnext(&g->r));
     } else {
-        if (rp(&g->r, 20))
-            e.asz = true;
+        if (g->mode == 64 && rp(&g->r, 20))
+            e.asz = true;       /* 32-bit addressing (16-bit in 32-bit mode) */
         unsigned k = rn(&g->r, 10);
         if (k == 0) {
             e.disp = (int32_t)rnext(&g->r);
@@ -1577,7 +1578,7 @@ static void g_popseg(gctx *g, const tmpl *t)
     (void)t;
     /* push imm8/imm32 with the selector, then POP DS/ES/SS (32-bit) or
      * MOV DS/ES/SS, r16 (both modes). */
-    uint16_t sel = pick_sel(g);
+    uint16_t sel = rp(&g->r, 50) ? 0x2b : pick_sel(g);
     unsigned word = g->mode == 64 ? 8 : 4;
     if (g->mode == 32 && rp(&g->r, 60)) {
         uint8_t b[5] = {0x68};
@@ -1807,7 +1808,6 @@ static void g_fault(gctx *g, const tmpl *t)
         {3, 0x0f, 0x00, 0xd0},  /* LLDT AX */
         {3, 0x0f, 0x00, 0xd8},  /* LTR AX */
         {3, 0x0f, 0x01, 0x38},  /* INVLPG [RAX] */
-        {2, 0x0f, 0x35},        /* SYSEXIT */
         {2, 0x0f, 0x0b},        /* UD2 */
         {3, 0x0f, 0xb9, 0xc0},  /* UD1 */
         {3, 0x0f, 0xff, 0xc0},  /* UD0 */
@@ -2183,118 +2183,118 @@ static void g_int1(gctx *g, const tmpl *t)
 }
 
 static const tmpl tmpls[] = {
-    {"alu.eg", g_alu, 0, MB, 10, 0, NULL},
-    {"alu.ge", g_alu, 1, MB, 10, 0, NULL},
-    {"alu.ai", g_alu, 2, MB, 3, 0, NULL},
-    {"alu.ei", g_alu, 3, MB, 10, 0, NULL},
-    {"test", g_test, 0, MB, 4, 0, NULL},
-    {"test.f6_1", g_test, 1, MB, 1, 0, NULL},
-    {"shift.1", g_shift, 0, MB, 4, 0, NULL},
-    {"shift.cl", g_shift, 1, MB, 6, 0, NULL},
-    {"shift.imm", g_shift, 2, MB, 6, 0, NULL},
-    {"shift.sal6", g_shift, 3, MB, 1, 0, NULL},
-    {"shld", g_shxd, 0, MB, 3, 0, NULL},
-    {"shrd", g_shxd, 1, MB, 3, 0, NULL},
-    {"mul", g_mul, 0, MB, 4, 0, NULL},
-    {"imul2", g_mul, 1, MB, 3, 0, NULL},
-    {"imul3", g_mul, 2, MB, 3, 0, NULL},
-    {"div", g_div, 0, MB, 3, 0, NULL},
-    {"idiv", g_div, 1, MB, 3, 0, NULL},
-    {"incdec", g_unary, 2, MB, 5, 0, NULL},
-    {"neg", g_unary, 1, MB, 3, 0, NULL},
-    {"not", g_unary, 0, MB, 2, 0, NULL},
-    {"bt.reg", g_bt, 0, MB, 4, 0, NULL},
-    {"bt.imm", g_bt, 1, MB, 3, 0, NULL},
-    {"bsf_bsr", g_bsf, 0, MB, 4, 0, NULL},
-    {"tzcnt_lzcnt", g_bsf, 1, MB, 2, DT_F_LZCNT, NULL},
-    {"popcnt", g_bsf, 2, MB, 2, DT_F_POPCNT, NULL},
-    {"setcc", g_setcc, 0, MB, 4, 0, NULL},
-    {"cmovcc", g_cmov, 0, MB, 4, 0, NULL},
-    {"jcc", g_jcc, 0, MB, 4, 0, NULL},
-    {"loop_jcxz", g_jcc, 1, MB, 2, 0, NULL},
-    {"movzx", g_movx, 0, MB, 3, 0, NULL},
-    {"movsx", g_movx, 1, MB, 3, 0, NULL},
-    {"movsxd", g_movx, 2, M64, 2, 0, NULL},
+    {"alu.eg", g_alu, 0, MB, 10, 0, NULL, false},
+    {"alu.ge", g_alu, 1, MB, 10, 0, NULL, false},
+    {"alu.ai", g_alu, 2, MB, 3, 0, NULL, false},
+    {"alu.ei", g_alu, 3, MB, 10, 0, NULL, false},
+    {"test", g_test, 0, MB, 4, 0, NULL, false},
+    {"test.f6_1", g_test, 1, MB, 1, 0, NULL, false},
+    {"shift.1", g_shift, 0, MB, 4, 0, NULL, false},
+    {"shift.cl", g_shift, 1, MB, 6, 0, NULL, false},
+    {"shift.imm", g_shift, 2, MB, 6, 0, NULL, false},
+    {"shift.sal6", g_shift, 3, MB, 1, 0, NULL, false},
+    {"shld", g_shxd, 0, MB, 3, 0, NULL, false},
+    {"shrd", g_shxd, 1, MB, 3, 0, NULL, false},
+    {"mul", g_mul, 0, MB, 4, 0, NULL, false},
+    {"imul2", g_mul, 1, MB, 3, 0, NULL, false},
+    {"imul3", g_mul, 2, MB, 3, 0, NULL, false},
+    {"div", g_div, 0, MB, 3, 0, NULL, false},
+    {"idiv", g_div, 1, MB, 3, 0, NULL, false},
+    {"incdec", g_unary, 2, MB, 5, 0, NULL, false},
+    {"neg", g_unary, 1, MB, 3, 0, NULL, false},
+    {"not", g_unary, 0, MB, 2, 0, NULL, false},
+    {"bt.reg", g_bt, 0, MB, 4, 0, NULL, false},
+    {"bt.imm", g_bt, 1, MB, 3, 0, NULL, false},
+    {"bsf_bsr", g_bsf, 0, MB, 4, 0, NULL, false},
+    {"tzcnt_lzcnt", g_bsf, 1, MB, 2, DT_F_LZCNT, NULL, false},
+    {"popcnt", g_bsf, 2, MB, 2, DT_F_POPCNT, NULL, false},
+    {"setcc", g_setcc, 0, MB, 4, 0, NULL, false},
+    {"cmovcc", g_cmov, 0, MB, 4, 0, NULL, false},
+    {"jcc", g_jcc, 0, MB, 4, 0, NULL, false},
+    {"loop_jcxz", g_jcc, 1, MB, 2, 0, NULL, false},
+    {"movzx", g_movx, 0, MB, 3, 0, NULL, false},
+    {"movsx", g_movx, 1, MB, 3, 0, NULL, false},
+    {"movsxd", g_movx, 2, M64, 2, 0, NULL, false},
     {"movsxd.nw", g_movx, 3, M64, 1, 0,
-     "MOVSXD without REX.W: the SDM discourages it; vendors differ"},
-    {"mov", g_mov, 0, MB, 8, 0, NULL},
-    {"lea", g_lea, 0, MB, 6, 0, NULL},
-    {"xchg", g_xchg, 0, MB, 3, 0, NULL},
-    {"xadd", g_xchg, 1, MB, 3, 0, NULL},
-    {"cmpxchg", g_xchg, 2, MB, 3, 0, NULL},
-    {"xchg.ax", g_xchg, 3, MB, 2, 0, NULL},
-    {"cmpxchg8b", g_cx8, 0, MB, 2, 0, NULL},
-    {"cmpxchg16b", g_cx8, 1, M64, 2, DT_F_CX16, NULL},
-    {"cbw", g_cbw, 0, MB, 2, 0, NULL},
-    {"cwd", g_cbw, 1, MB, 2, 0, NULL},
-    {"bswap", g_bswap, 0, MB, 2, 0, NULL},
-    {"movs", g_string, 0, MB, 3, 0, NULL},
-    {"cmps", g_string, 1, MB, 3, 0, NULL},
-    {"stos", g_string, 2, MB, 3, 0, NULL},
-    {"lods", g_string, 3, MB, 2, 0, NULL},
-    {"scas", g_string, 4, MB, 3, 0, NULL},
-    {"pushpop", g_pushpop, 0, MB, 6, 0, NULL},
-    {"pushseg", g_pushseg, 0, MB, 1, 0, NULL},
-    {"popseg", g_popseg, 0, MB, 1, 0, NULL},
-    {"mov.sreg", g_movfromseg, 0, MB, 1, 0, NULL},
-    {"pushf", g_pushf, 0, MB, 2, 0, NULL},
-    {"popf", g_pushf, 1, MB, 2, 0, NULL},
-    {"lahf", g_flagop, 0, MB, 2, 0, NULL},
-    {"sahf", g_flagop, 1, MB, 2, 0, NULL},
-    {"clc", g_flagop, 2, MB, 1, 0, NULL},
-    {"stc", g_flagop, 3, MB, 1, 0, NULL},
-    {"cmc", g_flagop, 4, MB, 1, 0, NULL},
-    {"cld", g_flagop, 5, MB, 1, 0, NULL},
-    {"std", g_flagop, 6, MB, 1, 0, NULL},
-    {"daa", g_bcd, 0, M32, 2, 0, NULL},
-    {"das", g_bcd, 1, M32, 2, 0, NULL},
-    {"aaa", g_bcd, 2, M32, 2, 0, NULL},
-    {"aas", g_bcd, 3, M32, 2, 0, NULL},
-    {"aam", g_bcd, 4, M32, 2, 0, NULL},
-    {"aad", g_bcd, 5, M32, 2, 0, NULL},
-    {"xlat", g_xlat, 0, MB, 1, 0, NULL},
-    {"enter", g_enter, 0, MB, 2, 0, NULL},
-    {"leave", g_enter, 1, MB, 1, 0, NULL},
-    {"call_ret", g_call, 0, MB, 2, 0, NULL},
-    {"fault", g_fault, 0, MB, 1, 0, NULL},
-    {"int", g_int, 0, MB, 1, 0, NULL},
-    {"into", g_int, 1, M32, 1, 0, NULL},
-    {"bound", g_bound, 0, M32, 1, 0, NULL},
-    {"lar", g_lar, 0, MB, 1, 0, NULL},
-    {"lsl", g_lar, 1, MB, 1, 0, NULL},
-    {"verr", g_lar, 2, MB, 1, 0, NULL},
-    {"verw", g_lar, 3, MB, 1, 0, NULL},
-    {"arpl", g_arpl, 0, M32, 1, 0, NULL},
-    {"les", g_lxs, 0, M32, 1, 0, NULL},
-    {"lds", g_lxs, 1, M32, 1, 0, NULL},
-    {"lss", g_lxs, 2, MB, 1, 0, NULL},
-    {"clflush", g_cache, 0, MB, 1, 0, NULL},
-    {"clflushopt", g_cache, 1, MB, 1, DT_F_CLFLUSHOPT, NULL},
-    {"clwb", g_cache, 2, MB, 1, DT_F_CLWB, NULL},
-    {"hint_nop", g_cache, 3, MB, 1, 0, NULL},
-    {"movbe", g_movbe, 0, MB, 2, DT_F_MOVBE, NULL},
-    {"adcx", g_adx, 0, MB, 1, DT_F_ADX, NULL},
-    {"adox", g_adx, 1, MB, 1, DT_F_ADX, NULL},
-    {"andn", g_bmi, B_ANDN, MB, 1, DT_F_BMI1, NULL},
-    {"bextr", g_bmi, B_BEXTR, MB, 1, DT_F_BMI1, NULL},
-    {"blsi", g_bmi, B_BLSI, MB, 1, DT_F_BMI1, NULL},
-    {"blsmsk", g_bmi, B_BLSMSK, MB, 1, DT_F_BMI1, NULL},
-    {"blsr", g_bmi, B_BLSR, MB, 1, DT_F_BMI1, NULL},
-    {"bzhi", g_bmi, B_BZHI, MB, 1, DT_F_BMI2, NULL},
-    {"mulx", g_bmi, B_MULX, MB, 1, DT_F_BMI2, NULL},
-    {"pdep", g_bmi, B_PDEP, MB, 1, DT_F_BMI2, NULL},
-    {"pext", g_bmi, B_PEXT, MB, 1, DT_F_BMI2, NULL},
-    {"rorx", g_bmi, B_RORX, MB, 1, DT_F_BMI2, NULL},
-    {"sarx", g_bmi, B_SARX, MB, 1, DT_F_BMI2, NULL},
-    {"shlx", g_bmi, B_SHLX, MB, 1, DT_F_BMI2, NULL},
-    {"shrx", g_bmi, B_SHRX, MB, 1, DT_F_BMI2, NULL},
-    {"toolong", g_long, 0, MB, 1, 0, NULL},
-    {"prefixes", g_prefix, 0, MB, 2, 0, NULL},
-    {"nop", g_nop, 0, MB, 1, 0, NULL},
+     "MOVSXD without REX.W: the SDM discourages it; vendors differ", false},
+    {"mov", g_mov, 0, MB, 8, 0, NULL, false},
+    {"lea", g_lea, 0, MB, 6, 0, NULL, false},
+    {"xchg", g_xchg, 0, MB, 3, 0, NULL, false},
+    {"xadd", g_xchg, 1, MB, 3, 0, NULL, false},
+    {"cmpxchg", g_xchg, 2, MB, 3, 0, NULL, false},
+    {"xchg.ax", g_xchg, 3, MB, 2, 0, NULL, false},
+    {"cmpxchg8b", g_cx8, 0, MB, 2, 0, NULL, false},
+    {"cmpxchg16b", g_cx8, 1, M64, 2, DT_F_CX16, NULL, false},
+    {"cbw", g_cbw, 0, MB, 2, 0, NULL, false},
+    {"cwd", g_cbw, 1, MB, 2, 0, NULL, false},
+    {"bswap", g_bswap, 0, MB, 2, 0, NULL, false},
+    {"movs", g_string, 0, MB, 3, 0, NULL, false},
+    {"cmps", g_string, 1, MB, 3, 0, NULL, false},
+    {"stos", g_string, 2, MB, 3, 0, NULL, false},
+    {"lods", g_string, 3, MB, 2, 0, NULL, false},
+    {"scas", g_string, 4, MB, 3, 0, NULL, false},
+    {"pushpop", g_pushpop, 0, MB, 6, 0, NULL, false},
+    {"pushseg", g_pushseg, 0, MB, 1, 0, NULL, false},
+    {"popseg", g_popseg, 0, MB, 1, 0, NULL, false},
+    {"mov.sreg", g_movfromseg, 0, MB, 1, 0, NULL, false},
+    {"pushf", g_pushf, 0, MB, 2, 0, NULL, false},
+    {"popf", g_pushf, 1, MB, 2, 0, NULL, false},
+    {"lahf", g_flagop, 0, MB, 2, 0, NULL, false},
+    {"sahf", g_flagop, 1, MB, 2, 0, NULL, false},
+    {"clc", g_flagop, 2, MB, 1, 0, NULL, false},
+    {"stc", g_flagop, 3, MB, 1, 0, NULL, false},
+    {"cmc", g_flagop, 4, MB, 1, 0, NULL, false},
+    {"cld", g_flagop, 5, MB, 1, 0, NULL, false},
+    {"std", g_flagop, 6, MB, 1, 0, NULL, false},
+    {"daa", g_bcd, 0, M32, 2, 0, NULL, false},
+    {"das", g_bcd, 1, M32, 2, 0, NULL, false},
+    {"aaa", g_bcd, 2, M32, 2, 0, NULL, false},
+    {"aas", g_bcd, 3, M32, 2, 0, NULL, false},
+    {"aam", g_bcd, 4, M32, 2, 0, NULL, false},
+    {"aad", g_bcd, 5, M32, 2, 0, NULL, false},
+    {"xlat", g_xlat, 0, MB, 1, 0, NULL, false},
+    {"enter", g_enter, 0, MB, 2, 0, NULL, false},
+    {"leave", g_enter, 1, MB, 1, 0, NULL, false},
+    {"call_ret", g_call, 0, MB, 2, 0, NULL, false},
+    {"fault", g_fault, 0, MB, 1, 0, NULL, true},
+    {"int", g_int, 0, MB, 1, 0, NULL, true},
+    {"into", g_int, 1, M32, 1, 0, NULL, false},
+    {"bound", g_bound, 0, M32, 1, 0, NULL, true},
+    {"lar", g_lar, 0, MB, 1, 0, NULL, false},
+    {"lsl", g_lar, 1, MB, 1, 0, NULL, false},
+    {"verr", g_lar, 2, MB, 1, 0, NULL, false},
+    {"verw", g_lar, 3, MB, 1, 0, NULL, false},
+    {"arpl", g_arpl, 0, M32, 1, 0, NULL, false},
+    {"les", g_lxs, 0, M32, 1, 0, NULL, false},
+    {"lds", g_lxs, 1, M32, 1, 0, NULL, false},
+    {"lss", g_lxs, 2, MB, 1, 0, NULL, false},
+    {"clflush", g_cache, 0, MB, 1, 0, NULL, false},
+    {"clflushopt", g_cache, 1, MB, 1, DT_F_CLFLUSHOPT, NULL, false},
+    {"clwb", g_cache, 2, MB, 1, DT_F_CLWB, NULL, false},
+    {"hint_nop", g_cache, 3, MB, 1, 0, NULL, false},
+    {"movbe", g_movbe, 0, MB, 2, DT_F_MOVBE, NULL, false},
+    {"adcx", g_adx, 0, MB, 1, DT_F_ADX, NULL, false},
+    {"adox", g_adx, 1, MB, 1, DT_F_ADX, NULL, false},
+    {"andn", g_bmi, B_ANDN, MB, 1, DT_F_BMI1, NULL, false},
+    {"bextr", g_bmi, B_BEXTR, MB, 1, DT_F_BMI1, NULL, false},
+    {"blsi", g_bmi, B_BLSI, MB, 1, DT_F_BMI1, NULL, false},
+    {"blsmsk", g_bmi, B_BLSMSK, MB, 1, DT_F_BMI1, NULL, false},
+    {"blsr", g_bmi, B_BLSR, MB, 1, DT_F_BMI1, NULL, false},
+    {"bzhi", g_bmi, B_BZHI, MB, 1, DT_F_BMI2, NULL, false},
+    {"mulx", g_bmi, B_MULX, MB, 1, DT_F_BMI2, NULL, false},
+    {"pdep", g_bmi, B_PDEP, MB, 1, DT_F_BMI2, NULL, false},
+    {"pext", g_bmi, B_PEXT, MB, 1, DT_F_BMI2, NULL, false},
+    {"rorx", g_bmi, B_RORX, MB, 1, DT_F_BMI2, NULL, false},
+    {"sarx", g_bmi, B_SARX, MB, 1, DT_F_BMI2, NULL, false},
+    {"shlx", g_bmi, B_SHLX, MB, 1, DT_F_BMI2, NULL, false},
+    {"shrx", g_bmi, B_SHRX, MB, 1, DT_F_BMI2, NULL, false},
+    {"toolong", g_long, 0, MB, 1, 0, NULL, true},
+    {"prefixes", g_prefix, 0, MB, 2, 0, NULL, false},
+    {"nop", g_nop, 0, MB, 1, 0, NULL, false},
     {"salc", g_salc, 0, M32, 1, 0,
-     "SALC (D6) is undocumented by Intel; not decoded by Vanderpool"},
+     "SALC (D6) is undocumented by Intel; not decoded by Vanderpool", false},
     {"int1", g_int1, 0, MB, 1, 0,
-     "INT1 (F1): Linux reports the #DB with debug-status side effects"},
+     "INT1 (F1): Linux reports the #DB with debug-status side effects", true},
 };
 
 #define NTMPL (sizeof(tmpls) / sizeof(tmpls[0]))
@@ -2408,8 +2408,10 @@ void dt_generate(dt_prog *p, uint64_t seed, uint64_t index,
     memset(p, 0, sizeof(*p));
     gctx g;
     memset(&g, 0, sizeof(g));
-    g.r.s = seed * 0x2545f4914f6cdd1dull + index * 0x9e3779b97f4a7c15ull + 1;
-    rnext(&g.r);
+    /* Independent streams per (seed, index): hash both into the state. */
+    rng h = {index};
+    g.r.s = seed ^ rnext(&h);
+    g.r.s = rnext(&g.r);
     int mode = o && o->mode ? o->mode : (rp(&g.r, 65) ? 64 : 32);
     g.mode = mode;
     p->mode = mode;
@@ -2441,17 +2443,23 @@ void dt_generate(dt_prog *p, uint64_t seed, uint64_t index,
         }
     }
 
-    unsigned en[NTMPL], total = 0;
+    /* Templates that always end the run go last, in some programs. */
+    unsigned en[NTMPL], term[NTMPL], total = 0, tterm = 0;
     for (unsigned t = 0; t < NTMPL; t++) {
-        en[t] = tmpl_enabled(&tmpls[t], mode, o) ? tmpls[t].weight : 0;
+        unsigned w = tmpl_enabled(&tmpls[t], mode, o) ? tmpls[t].weight : 0;
+        en[t] = tmpls[t].term ? 0 : w;
+        term[t] = tmpls[t].term ? w : 0;
         total += en[t];
+        tterm += term[t];
     }
-    if (!total)
+    if (!total && !tterm)
         return;
     int maxg = o && o->max_groups ? o->max_groups : 48;
-    if (maxg > DT_MAX_GROUPS)
-        maxg = DT_MAX_GROUPS;
+    if (maxg > DT_MAX_GROUPS - 1)
+        maxg = DT_MAX_GROUPS - 1;
     int want = maxg / 4 + (int)rn(&g.r, (uint32_t)(maxg - maxg / 4 + 1));
+    if (!total)
+        want = 0;
     g.fault_pct = rp(&g.r, 50) ? 0 : 1 + rn(&g.r, 4);
     g.rsp = DT_STACK;
     g.undef = 0;
@@ -2490,6 +2498,18 @@ void dt_generate(dt_prog *p, uint64_t seed, uint64_t index,
         }
         g.undef = (uint16_t)((g.undef & ~gr->def) | gr->undef);
         p->ngroups++;
+    }
+    if (tterm && (!total || rp(&g.r, 30))) {
+        for (int k = 0; k < 10; k++) {
+            unsigned pick = rn(&g.r, tterm), t = 0;
+            while (pick >= term[t])
+                pick -= term[t++];
+            dt_group *gr = &p->g[p->ngroups];
+            if (build_group(&g, gr, t) && !(gr->rd & g.undef)) {
+                p->ngroups++;
+                break;
+            }
+        }
     }
 }
 

@@ -252,3 +252,56 @@ void dt_native_run(const dt_case *c, dt_result *r)
     *r = nat.ctl->res;
     memcpy(r->mem, nat.shm + SHM_MEM, DT_MEM_SIZE);
 }
+
+/* Whether far transfers to __USER32_CS work here: run an INT3 there. */
+bool dt_native_has32(void)
+{
+    static dt_case c;
+    dt_result r;
+    memset(&c, 0, sizeof(c));
+    c.mode = 32;
+    c.gpr[4] = DT_STACK;
+    c.rflags = 0x202;
+    c.code[0] = 0xcc;
+    c.code_len = 1;
+    dt_native_run(&c, &r);
+    return r.end == DT_END_EVENT && r.vector == 3 && r.rip == DT_CODE + 1;
+}
+
+static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+
+bool dt_native_is_amd(void)
+{
+    uint32_t r[4];
+    host_cpuid(0, 0, r);
+    return r[1] == 0x68747541u;  /* "Auth" */
+}
+
+/* SDM Vol 2A, CPUID: leaf 1 ECX/EDX, leaf 7 EBX, leaf 80000001H ECX. */
+unsigned dt_native_features(void)
+{
+    uint32_t l0[4], l1[4], l7[4] = {0}, e0[4], e1[4] = {0};
+    host_cpuid(0, 0, l0);
+    host_cpuid(1, 0, l1);
+    if (l0[0] >= 7)
+        host_cpuid(7, 0, l7);
+    host_cpuid(0x80000000u, 0, e0);
+    if (e0[0] >= 0x80000001u)
+        host_cpuid(0x80000001u, 0, e1);
+    unsigned f = 0;
+    f |= (l7[1] >> 3 & 1u) << DT_F_BMI1;
+    f |= (l7[1] >> 8 & 1u) << DT_F_BMI2;
+    f |= (l7[1] >> 19 & 1u) << DT_F_ADX;
+    f |= (l1[2] >> 22 & 1u) << DT_F_MOVBE;
+    f |= (l1[2] >> 23 & 1u) << DT_F_POPCNT;
+    f |= (e1[2] >> 5 & 1u) << DT_F_LZCNT;
+    f |= (l1[2] >> 13 & 1u) << DT_F_CX16;
+    f |= (l7[1] >> 23 & 1u) << DT_F_CLFLUSHOPT;
+    f |= (l7[1] >> 24 & 1u) << DT_F_CLWB;
+    return f;
+}

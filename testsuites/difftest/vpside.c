@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu/cpu/cpuid.h"
 #include "emu/cpu/insn.h"
 #include "emu/machine.h"
 
@@ -224,4 +225,20 @@ void dt_vp_run(const dt_case *k, dt_result *r)
     r->ss = (uint16_t)f[0];
     r->ds = c->seg[S_DS].sel;
     r->es = c->seg[S_ES].sel;
+}
+
+unsigned dt_vp_features(void)
+{
+    const vp_cpu *c = vps.c;
+    unsigned f = 0;
+    f |= (unsigned)vp_cpu_has(c, FEAT_BMI1) << DT_F_BMI1;
+    f |= (unsigned)vp_cpu_has(c, FEAT_BMI2) << DT_F_BMI2;
+    f |= (unsigned)vp_cpu_has(c, FEAT_ADX) << DT_F_ADX;
+    f |= (unsigned)vp_cpu_has(c, FEAT_MOVBE) << DT_F_MOVBE;
+    f |= (unsigned)vp_cpu_has(c, FEAT_POPCNT) << DT_F_POPCNT;
+    f |= (unsigned)vp_cpu_has(c, FEAT_ABM) << DT_F_LZCNT;
+    f |= (unsigned)vp_cpu_has(c, FEAT_CX16) << DT_F_CX16;
+    f |= (unsigned)vp_cpu_has(c, FEAT_CLFLUSHOPT) << DT_F_CLFLUSHOPT;
+    f |= (unsigned)vp_cpu_has(c, FEAT_CLWB) << DT_F_CLWB;
+    return f;
 }

@@ -1,50 +1,73 @@
 /* Decoder cross-check against Capstone (CS_ARCH_X86, CS_OPT_DETAIL).
  *
- * Every opcode of the one-byte map, the two-byte map (0F xx) and the
- * three-byte maps (0F 38 xx, 0F 3A xx) is decoded in 16-, 32- and 64-bit
- * mode by vp_decode and by Capstone, under prefix sequences and ModRM/SIB/
- * displacement/immediate byte patterns that reach every addressing form:
+ * Every opcode of the one-byte map, the two-byte map (0F xx), the
+ * three-byte maps (0F 38 xx, 0F 3A xx) and the VEX maps is decoded in 16-,
+ * 32- and 64-bit mode by vp_decode and by Capstone, with prefix sequences
+ * and ModRM/SIB/displacement/immediate bytes that reach every addressing
+ * form (24 bytes are offered; the filler bytes are distinct and nonzero, in
+ * a positive and a negative pattern, so displacements and immediates are
+ * recognisable and sign extension shows):
  *
  *   tier A  every ModRM byte x 4 SIB bytes (scale 1-8, no index, index 4
- *           with REX.X, base 4/5) x 2 filler patterns (positive and
- *           negative displacements and immediates), under no prefix, 66,
- *           67, 66 67 and, in 64-bit mode, REX variants (W, R, X, B).
- *   tier B  16 ModRM patterns (all eight ModRM.reg rows, register and
- *           memory forms, SIB, disp8/16/32, RIP-relative) under every
- *           legacy prefix (66 67 F0 F2 F3 26 2E 36 3E 64 65), every ordered
- *           pair of them, every ordered triple of 66 67 F0 F2 F3 2E 64 and,
- *           in 64-bit mode, every one of those (up to pairs) followed by a
- *           REX byte, plus REX bytes that are not last (ignored).
- *   coverage  every opcode under none/66/F3/F2 in register and memory form
- *           for each ModRM.reg row, to list what Capstone decodes and
- *           Vanderpool maps to #UD.
+ *           with REX.X, base 4 and 5) under no prefix, 66, 67, 66 67 and,
+ *           in 64-bit mode, REX 40 41 42 44 48 4F, 66 48, 67 43, 66 4C.
+ *   tier B  16 ModRM patterns (all eight ModRM.reg rows in register and
+ *           memory form; SIB with and without base; disp8/16/32; [disp16],
+ *           [disp32], RIP-relative) under every legacy prefix (66 67 F0 F2
+ *           F3 26 2E 36 3E 64 65), every ordered pair of them, every
+ *           ordered triple of distinct 66 67 F0 F2 F3 2E 64 and, in 64-bit
+ *           mode, REX (40 41 42 44 48 4F) alone or after one or two legacy
+ *           prefixes, plus REX bytes that are not last (ignored).
+ *   tier C  0-14 redundant DS overrides (then nothing, 66 or REX.W) before
+ *           the longest and shortest ModRM forms: the 15-byte limit.
+ *   tier V  C4 and C5 VEX prefixes (maps 0F, 0F 38, 0F 3A; W, L, pp, two
+ *           vvvv values, R/X/B clear or set), every opcode, the tier B
+ *           ModRM patterns bare and under 67, 2E and the prefixes that make
+ *           VEX #UD (66 F2 F3 F0 REX); the tier A sweep where vp decodes.
+ *   coverage  every opcode under none/66/F3/F2 (VEX: pp, W, L) in register
+ *           and memory form for each ModRM.reg row: what Capstone decodes
+ *           and Vanderpool maps to #UD, printed as a summary.
+ * An opcode that vp decodes to #UD with no prefix, each single legacy
+ * prefix and each tier A prefix is not run through tiers B and C (prefixes
+ * cannot make an undefined opcode defined, except the mandatory 66/F2/F3
+ * and REX.W, which that probe includes); tier A skips prefix sequences
+ * under which none of the tier B patterns decodes.
  *
  * Scope. Only encodings that Vanderpool decodes to a real handler (not
- * op_ud; UD0/UD1/UD2 count as real, they are defined instructions) are
- * compared. For them:
- *   - the length must equal Capstone's (a length over 15 is vp_decode's -1);
+ * op_ud; UD0/UD1/UD2 without LOCK count as real, they are defined
+ * instructions) are compared. For them:
+ *   - the length must equal Capstone's (over 15 bytes: vp_decode's -1 and
+ *     Capstone's rejection agree); vp_decode with exactly the length must
+ *     decode and with one byte fewer must return 0;
  *   - Capstone must accept the encoding (else a "validity" mismatch);
  *   - when both accept it with the same length: address size; memory vs
  *     register ModRM operand; base, index, scale, displacement (modulo the
- *     address size), segment (16/32-bit modes; FS/GS in 64-bit mode);
- *     the immediate bytes (from Capstone's encoding offsets); the register
- *     numbers of ModRM.reg, ModRM.rm and opcode+r operands, AH..BH versus
- *     SPL..DIL; and the operand size, for the handlers listed in
- *     handler_checks[] (an operand whose Capstone size is the operand
- *     size).
- * Encodings Vanderpool maps to #UD are not compared; the coverage test
- * prints those that Capstone decodes (a summary, not a failure).
+ *     address size), segment (16/32-bit modes; FS/GS in 64-bit mode, where
+ *     the others are ignored); MOV moffs offset and segment, the string
+ *     instructions' source segment; the immediate bytes (at Capstone's
+ *     encoding offset; ENTER and far pointers by value); the register
+ *     numbers of ModRM.reg, ModRM.rm and opcode+r operands and AH..BH vs
+ *     SPL..DIL; and the operand size, for the handlers in handler_checks[]
+ *     (an operand whose Capstone size is the operand size).
+ * Capstone 4 mishandles some prefix orders (66 before F2/F3 drops the
+ * operand-size override; mandatory prefixes must come last). As legacy
+ * prefix order is architecturally irrelevant (apart from F2 vs F3 and
+ * segment vs segment, kept), a difference under such an order is retried
+ * with 66 and/or F2/F3 moved last and counts as resolved if Capstone then
+ * agrees completely.
  *
- * Every difference must be matched by an entry of one of two commented
- * tables, else the test fails:
+ * Every remaining difference must be matched by an entry of one of two
+ * commented tables, else the test fails:
  *   quirks[]          Capstone (4.0.x) behaviour that is wrong or not
  *                     comparable (the SDM is the reference);
  *   known_failures[]  Vanderpool decoder bugs still outstanding. An entry
  *                     that no longer matches anything in a mode it names
  *                     also fails the test: delete it when decode.c is fixed.
  *
- * VP_DECODE_VERBOSE=1 in the environment prints every mismatch group and
- * the coverage list with Capstone's mnemonics. */
+ * Environment: VP_DECODE_VERBOSE=1 prints the quirk and known-failure
+ * groups, the handlers never compared and the coverage list with
+ * Capstone's mnemonics; VP_DECODE_DUMP=<file> appends every mismatching
+ * case to <file>. */
 #include "testsuites/unit/lib/unit.h"
 
 #include <capstone/capstone.h>
@@ -287,6 +310,8 @@ enum {
                            ignore REX.W (io_osize, io_size), as the SDM
                            says IN/OUT/INS/OUTS do */
     HC_IMM2 = 1u << 8,  /* two immediates (ENTER, far pointer) */
+    HC_MOFFS = 1u << 9, /* moffs: offset in imm, segment */
+    HC_SRC = 1u << 10,  /* string source DS:rSI: segment */
 };
 
 static const struct {
@@ -309,7 +334,7 @@ static const struct {
     {op_bswap, HC_R | HC_OS0},
     {op_mov_eg, HC_G | HC_E | HC_OS0}, {op_mov_ge, HC_G | HC_E | HC_OS0},
     {op_mov_ei, HC_E | HC_OS0}, {op_mov_ri, HC_R | HC_OS0},
-    {op_mov_moffs, HC_OS0}, {op_movzx, HC_G | HC_E | HC_OS0},
+    {op_mov_moffs, HC_OS0 | HC_MOFFS}, {op_movzx, HC_G | HC_E | HC_OS0},
     {op_movsx, HC_G | HC_E | HC_OS0},
     {op_movsxd_arpl, HC_G | HC_E | HC_OS0 | HC_OS64},
     {op_lea, HC_G | HC_OS0}, {op_xchg_eg, HC_G | HC_E | HC_OS0},
@@ -317,9 +342,9 @@ static const struct {
     {op_pop_r, HC_R | HC_OS0}, {op_push_e, HC_E | HC_OS0},
     {op_pop_e, HC_E | HC_OS0}, {op_mov_e_sreg, HC_E | HC_OS0 | HC_OSREG},
     {op_mov_sreg_e, HC_E}, {op_lxs, HC_G | HC_OS0},
-    {op_movs, HC_OS0}, {op_cmps, HC_OS0}, {op_stos, HC_OS0},
-    {op_lods, HC_OS0}, {op_scas, HC_OS0},
-    {op_ins, HC_OS0 | HC_OSIO}, {op_outs, HC_OSL | HC_OSIO},
+    {op_movs, HC_OS0 | HC_SRC}, {op_cmps, HC_OS0 | HC_SRC},
+    {op_stos, HC_OS0}, {op_lods, HC_OS0 | HC_SRC}, {op_scas, HC_OS0},
+    {op_ins, HC_OS0 | HC_OSIO}, {op_outs, HC_OSL | HC_OSIO | HC_SRC},
     {op_in, HC_OS0 | HC_OSIO}, {op_out, HC_OSL | HC_OSIO},
     {op_enter, HC_IMM2}, {op_callf, HC_IMM2}, {op_jmpf, HC_IMM2},
     {op_jmp_ind, HC_E | HC_OS0}, {op_call_ind, HC_E | HC_OS0},
@@ -506,15 +531,15 @@ static void record(ctx *x, const dcase *k, int kind, int vlen,
                    const vp_insn *vi, const cs_insn *ci, const char *detail)
 {
     int d = D_UNEXPLAINED;
-    for (size_t r = 0; r < NQUIRK && d == D_UNEXPLAINED; r++)
-        if (rule_match(&quirks[r], k, kind)) {
-            x->quirk_hits[r]++;
-            d = D_QUIRK;
-        }
     for (size_t r = 0; r < NKNOWN && d == D_UNEXPLAINED; r++)
         if (rule_match(&known_failures[r], k, kind)) {
             x->known_hits[r]++;
             d = D_KNOWN;
+        }
+    for (size_t r = 0; r < NQUIRK && d == D_UNEXPLAINED; r++)
+        if (rule_match(&quirks[r], k, kind)) {
+            x->quirk_hits[r]++;
+            d = D_QUIRK;
         }
     x->mismatches[d]++;
     if (x->dump) {
@@ -565,6 +590,17 @@ static bool cs_decode(ctx *x, const uint8_t *buf, int n)
     uint64_t addr = 0;
     x->cs_calls++;
     return cs_disasm_iter(x->cs, &p, &size, &addr, x->ci);
+}
+
+/* Segment of a memory operand: Capstone names overrides only (else the
+ * default `dflt`); in 64-bit mode only FS and GS matter. */
+static bool seg_ok(int code_size, unsigned vseg, int cseg, int dflt)
+{
+    if (code_size != 8)
+        return (int)vseg == (cseg >= 0 ? cseg : dflt);
+    if (cseg == S_FS || cseg == S_GS || vseg == S_FS || vseg == S_GS)
+        return (int)vseg == cseg;
+    return true;
 }
 
 /* Operand comparison for a case both decoders accept with the same length.
@@ -619,15 +655,32 @@ static unsigned compare_operands(const dcase *k, const vp_insn *vi,
             BAD(K_DISP, "disp vp %#x cs %#" PRIx64, (unsigned)vi->disp,
                 (uint64_t)m->disp);
         int cseg = cs_sreg(m->segment);
-        if (code_size != 8) {
-            int want = cseg;
-            if (want < 0)
-                want = (vb == R_SP || vb == R_BP) ? S_SS : S_DS;
-            if (vi->seg != want)
-                BAD(K_SEGM, "seg vp %u cs %d", vi->seg, want);
-        } else if ((cseg == S_FS || cseg == S_GS || vi->seg == S_FS ||
-                    vi->seg == S_GS) && vi->seg != cseg)
+        if (!seg_ok(code_size, vi->seg, cseg,
+                    (vb == R_SP || vb == R_BP) ? S_SS : S_DS))
             BAD(K_SEGM, "seg vp %u cs %d", vi->seg, cseg);
+    }
+
+    unsigned chk = handler_chk(vi->fn);
+    /* Memory operands without ModRM: MOV moffs (the offset is vp's imm)
+     * and the DS:rSI source of the string instructions (its segment). */
+    if (!cs_modrm && (chk & (HC_MOFFS | HC_SRC))) {
+        for (int o = 0; o < d->op_count; o++) {
+            const cs_x86_op *op = &d->operands[o];
+            bool hi = false;
+            int sz = 0;
+            if (op->type != X86_OP_MEM)
+                continue;
+            if ((chk & HC_SRC) && cs_gpr(op->mem.base, &hi, &sz) != R_SI)
+                continue;
+            if ((chk & HC_MOFFS) &&
+                (((uint64_t)op->mem.disp ^ vi->imm) & size_mask(vi->asize)))
+                BAD(K_DISP, "moffs vp %#" PRIx64 " cs %#" PRIx64, vi->imm,
+                    (uint64_t)op->mem.disp);
+            if (!seg_ok(code_size, vi->seg, cs_sreg(op->mem.segment), S_DS))
+                BAD(K_SEGM, "seg vp %u cs %d", vi->seg,
+                    cs_sreg(op->mem.segment));
+            break;
+        }
     }
 
     /* Immediates. ENTER (imm16, imm8) and the far pointers (offset,
@@ -635,7 +688,6 @@ static unsigned compare_operands(const dcase *k, const vp_insn *vi,
      * the bytes at Capstone's immediate offset (its size clipped to the
      * instruction: Capstone 4 reports the operand size for IN/OUT imm8
      * and with some prefix orders). */
-    unsigned chk = handler_chk(vi->fn);
     if (chk & HC_IMM2) {
         int o0 = -1, o1 = -1;
         for (int o = 0; o < d->op_count; o++)

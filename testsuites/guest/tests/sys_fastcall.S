@@ -12,7 +12,7 @@
     .globl f_user_sysret, f_syscall0, f_sysret0, f_user_sysenter, f_user_sysenter_ret
     .globl f_sysenter64, f_user_sysenter_c, f_sx_compat32, f_sx_compat32_ud2
     .globl f_user_sysexit, f_sysexit_nc, f_sysexit_nc_insn, f_sysexit_ncsp
-    .globl f_sysexit_ncsp_insn, f_user_sysenter_only
+    .globl f_sysexit_ncsp_insn, f_user_sysenter_only, f_user_sysret_insn, f_sysret0_insn
 
 /* CPL 3: RFLAGS = f_user_flags, SYSCALL, then what came back. */
 f_user_syscall:
@@ -68,13 +68,16 @@ f_gate_sysret:
     sysretl
 
     .code32
-/* CPL 3, compatibility mode: CS, SS, a push and where it went, then
- * SYSCALL (#UD on Intel; CSTAR on AMD). */
+/* CPL 3, compatibility mode: CS, SS, a push and where it went (unless
+ * f_do_push = 0: on AMD the SS left null by the call gate stays unusable
+ * after SYSRET), then SYSCALL (#UD on Intel; CSTAR on AMD). */
 f_compat32:
     mov %cs, %eax
     mov %eax, f_c32 + 0
     mov %ss, %eax
     mov %eax, f_c32 + 4
+    cmpl $0, f_do_push
+    je f_compat_syscall
     mov %esp, %ebx
     pushl $0x5AA55AA5
     mov %esp, %ecx
@@ -108,6 +111,7 @@ f_sysret_nc_insn:
 f_user_sysret:
     lea 1f(%rip), %rcx
     mov $2, %r11d
+f_user_sysret_insn:
     sysretq
 1:  ret
 
@@ -117,6 +121,7 @@ f_syscall0:
     ret
 f_sysret0:
     lea 1f(%rip), %rcx
+f_sysret0_insn:
     sysretq
 1:  ret
 
@@ -210,13 +215,14 @@ f_u32_sysenter_only:
 
     .data
     .balign 16
-    .globl f_in, f_after, f_c32, f_user_flags, f_r11_or, f_sx_mode, f_ustack_top
+    .globl f_in, f_after, f_c32, f_user_flags, f_r11_or, f_sx_mode, f_ustack_top, f_do_push
 f_in: .quad 0, 0, 0, 0, 0, 0, 0, 0
 f_after: .quad 0, 0, 0, 0, 0
 f_c32: .long 0, 0, 0, 0, 0, 0
 f_user_flags: .quad 2
 f_r11_or: .quad 0
 f_sx_mode: .long 0
+f_do_push: .long 1
     .bss
     .balign 16
 f_ustack: .skip 4096
