@@ -35,14 +35,49 @@ static VP_ALWAYS_INLINE uint64_t alu(vp_cpu *c, unsigned op, unsigned size,
     return r;
 }
 
+/* A fault restores the state before the faulting instruction (SDM Vol 3A,
+ * "Exception Classifications": a fault is reported "with the machine
+ * state restored to the state prior to the beginning of execution of the
+ * faulting instruction"). A read-modify-write computes its flags before
+ * the write, which can still fault (read-only page or segment): the
+ * memory forms below save the flag state and put it back then. */
+typedef struct lf_state {
+    uint64_t flags, res, a, b;
+    uint32_t op, cf;
+} lf_state;
+
+static VP_ALWAYS_INLINE void lf_save(const vp_cpu *c, lf_state *s)
+{
+    *s = (lf_state){c->flags, c->lf_res, c->lf_a, c->lf_b, c->lf_op,
+                    c->lf_cf};
+}
+
+/* Writes the E operand; on a fault, RFLAGS goes back to *s. */
+static int wr_e_rmw(vp_cpu *c, const vp_insn *i, unsigned size, uint64_t v,
+                    const lf_state *s)
+{
+    int r = wr_e(c, i, size, v);
+    if (VP_UNLIKELY(r == VP_EXC)) {
+        c->flags = s->flags;
+        c->lf_res = s->res;
+        c->lf_a = s->a;
+        c->lf_b = s->b;
+        c->lf_op = s->op;
+        c->lf_cf = s->cf;
+    }
+    return r;
+}
+
 int op_alu_eg(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a;
     int r = rd_e(c, i, i->osize, &a);
     if (r)
         return r;
+    lf_state s;
+    lf_save(c, &s);
     uint64_t res = alu(c, i->sub, i->osize, a, rd_g(c, i, i->osize));
-    return i->sub == 7 ? VP_OK : wr_e(c, i, i->osize, res);
+    return i->sub == 7 ? VP_OK : wr_e_rmw(c, i, i->osize, res, &s);
 }
 
 int op_alu_ge(vp_cpu *c, const vp_insn *i)
@@ -72,8 +107,10 @@ int op_alu_ei(vp_cpu *c, const vp_insn *i)
     int r = rd_e(c, i, i->osize, &a);
     if (r)
         return r;
+    lf_state s;
+    lf_save(c, &s);
     uint64_t res = alu(c, i->sub, i->osize, a, b);
-    return i->sub == 7 ? VP_OK : wr_e(c, i, i->osize, res);
+    return i->sub == 7 ? VP_OK : wr_e_rmw(c, i, i->osize, res, &s);
 }
 
 int op_test_eg(vp_cpu *c, const vp_insn *i)
@@ -117,7 +154,9 @@ int op_incdec(vp_cpu *c, const vp_insn *i)
     int r = rd_e(c, i, i->osize, &a);
     if (r)
         return r;
-    return wr_e(c, i, i->osize, incdec(c, i->sub, i->osize, a));
+    lf_state s;
+    lf_save(c, &s);
+    return wr_e_rmw(c, i, i->osize, incdec(c, i->sub, i->osize, a), &s);
 }
 
 int op_incdec_r(vp_cpu *c, const vp_insn *i)
@@ -143,8 +182,10 @@ int op_neg(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     uint64_t res = (0 - a) & size_mask(i->osize);
+    lf_state s;
+    lf_save(c, &s);
     lf_set(c, LF_NEG, i->osize, res, a, 0);
-    return wr_e(c, i, i->osize, res);
+    return wr_e_rmw(c, i, i->osize, res, &s);
 }
 
 /* Sets flags after a multiply: CF = OF = `overflow`; SF, ZF, PF from the
@@ -361,8 +402,14 @@ int op_shift(vp_cpu *c, const vp_insn *i)
     int r = rd_e(c, i, size, &a);
     if (r)
         return r;
+    /* A zero count changes no flag, but the destination is still written
+     * (processors do: a 32-bit register is zero-extended, SDM Vol 1,
+     * "General-Purpose Registers in 64-Bit Mode", and a read-only memory
+     * operand faults). */
     if (cnt == 0)
-        return VP_OK;
+        return wr_e(c, i, size, a);
+    lf_state s;
+    lf_save(c, &s);
     uint64_t m = size_mask(size), msb = 1ull << (bits - 1), res;
     unsigned op = i->sub;
     if (op == 6)
@@ -377,7 +424,7 @@ int op_shift(vp_cpu *c, const vp_insn *i)
         /* Counts beyond the width: CF and OF follow the same formulas. */
         lf_set(c, op == 4 ? LF_SHL : op == 5 ? LF_SHR : LF_SAR, size, res, a,
                cnt);
-        return wr_e(c, i, size, res);
+        return wr_e_rmw(c, i, size, res, &s);
     }
     uint64_t f = vp_flags(c);
     bool cf = f & FL_CF, of;
@@ -423,7 +470,7 @@ int op_shift(vp_cpu *c, const vp_insn *i)
     if (cf) f |= FL_CF;
     if (of) f |= FL_OF;
     c->flags = f;
-    return wr_e(c, i, size, res);
+    return wr_e_rmw(c, i, size, res, &s);
 }
 
 int op_shld_shrd(vp_cpu *c, const vp_insn *i)
@@ -437,7 +484,9 @@ int op_shld_shrd(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     if (cnt == 0)
-        return VP_OK;
+        return wr_e(c, i, size, a); /* written back: see op_shift */
+    lf_state s;
+    lf_save(c, &s);
     uint64_t b = rd_g(c, i, size), m = size_mask(size), res;
     bool cf;
     if (cnt > bits) {
@@ -460,7 +509,7 @@ int op_shld_shrd(vp_cpu *c, const vp_insn *i)
     if (cf) f |= FL_CF;
     if (((res ^ a) & msb) != 0) f |= FL_OF;
     c->flags = f;
-    return wr_e(c, i, size, res);
+    return wr_e_rmw(c, i, size, res, &s);
 }
 
 /* BT/BTS/BTR/BTC. A register bit offset addresses memory beyond the
@@ -480,13 +529,19 @@ static int bt_common(vp_cpu *c, const vp_insn *i, int64_t bitoff, bool reg_off)
         if (r)
             return r;
         bool cf = (v >> bit) & 1;
-        flags_set_arith(c, (vp_flags(c) & ~FL_CF) | (cf ? FL_CF : 0));
-        if (i->sub == 0)
+        if (i->sub == 0) {
+            flags_set_arith(c, (vp_flags(c) & ~FL_CF) | (cf ? FL_CF : 0));
             return VP_OK;
+        }
         uint64_t nv = i->sub == 1 ? v | (1ull << bit)
                       : i->sub == 2 ? v & ~(1ull << bit)
                                     : v ^ (1ull << bit);
-        return vp_write_seg(c, i->seg, ea, size, nv);
+        /* CF only once the write is done (a fault leaves RFLAGS alone). */
+        r = vp_write_seg(c, i->seg, ea, size, nv);
+        if (r)
+            return r;
+        flags_set_arith(c, (vp_flags(c) & ~FL_CF) | (cf ? FL_CF : 0));
+        return VP_OK;
     }
     unsigned bit = (unsigned)(bitoff & (bits - 1));
     v = reg_read(c, i->rm, size, i->flags & I_REX);
@@ -544,12 +599,14 @@ int op_cmpxchg(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     uint64_t acc = reg_read(c, R_AX, size, false);
+    lf_state s;
+    lf_save(c, &s);
     alu(c, 7, size, acc, d);
     if (acc == d)
-        return wr_e(c, i, size, rd_g(c, i, size));
+        return wr_e_rmw(c, i, size, rd_g(c, i, size), &s);
     /* The destination is written back unchanged on failure (memory). */
     if (i->flags & I_MEM) {
-        r = wr_e(c, i, size, d);
+        r = wr_e_rmw(c, i, size, d, &s);
         if (r)
             return r;
     }
@@ -593,6 +650,8 @@ int op_xadd(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     uint64_t s = rd_g(c, i, i->osize);
+    lf_state st;
+    lf_save(c, &st);
     uint64_t sum = alu(c, 0, i->osize, d, s);
     /* SDM Vol 2, "XADD": TEMP <- SRC + DEST; SRC <- DEST; DEST <- TEMP.
      * The destination is written last, so XADD r, r with one register
@@ -601,7 +660,7 @@ int op_xadd(vp_cpu *c, const vp_insn *i)
         wr_g(c, i, i->osize, d);
         return wr_e(c, i, i->osize, sum);
     }
-    r = wr_e(c, i, i->osize, sum);
+    r = wr_e_rmw(c, i, i->osize, sum, &st);
     if (r)
         return r;
     wr_g(c, i, i->osize, d);

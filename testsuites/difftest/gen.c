@@ -581,6 +581,9 @@ static eop gen_mem_noncanon(gctx *g, int avoid1, int avoid2)
     set_reg(g, (unsigned)e.base, v);
     e.dispsz = 1;
     e.disp = (int8_t)rn(&g->r, 16);
+    /* No segment override here: whether a non-canonical address through
+     * RBP with DS:, or through RBX with SS:, raises #GP or #SS differs
+     * between the SDM ("Canonical Addressing") and AMD parts. */
     return e;
 }
 
@@ -596,12 +599,19 @@ static eop gen_mem(gctx *g, unsigned size)
     return gen_mem2(g, size, -1, -1);
 }
 
-/* An E operand: register (written if `write`) or memory. */
-static eop gen_e(gctx *g, unsigned size, bool write, unsigned mem_pct)
+/* An E operand: register (written if `write`) or memory whose address
+ * setup leaves avoid1/avoid2 (-1: none) alone. */
+static eop gen_e2(gctx *g, unsigned size, bool write, unsigned mem_pct,
+                  int avoid1, int avoid2)
 {
     if (rp(&g->r, mem_pct))
-        return gen_mem(g, size);
+        return gen_mem2(g, size, avoid1, avoid2);
     return ereg(write ? wreg_sz(g, size) : rreg(g));
+}
+
+static eop gen_e(gctx *g, unsigned size, bool write, unsigned mem_pct)
+{
+    return gen_e2(g, size, write, mem_pct, -1, -1);
 }
 
 /* Whether an E operand uses register r (as operand or address). */
@@ -822,7 +832,7 @@ static void g_shift(gctx *g, const tmpl *t)
     ins in = mk(0, (uint8_t)(opc + (size > 1)));
     in.modrm = true;
     in.regf = (uint8_t)op;
-    in.e = gen_e(g, size, true, 35);
+    in.e = gen_e2(g, size, true, 35, form == 1 ? 1 : -1, -1);
     if (form == 2) {
         in.imm = count;
         in.immsz = 1;
@@ -851,7 +861,7 @@ static void g_shxd(gctx *g, const tmpl *t)
     wide_regs(g);
     ins in = mk(1, (uint8_t)((t->arg ? 0xac : 0xa4) + cl));
     in.modrm = true;
-    in.e = gen_e(g, size, true, 35);
+    in.e = gen_e2(g, size, true, 35, cl ? 1 : -1, -1);
     in.regf = (uint8_t)rreg(g);
     if (!cl) {
         in.imm = count;
@@ -911,7 +921,7 @@ static void g_div(gctx *g, const tmpl *t)
 {
     bool sgn = t->arg;
     unsigned size = pick_size(g, true);
-    if (rp(&g->r, 75)) {
+    if (rp(&g->r, 90)) {
         if (sgn) {
             /* CBW / CWD / CDQ / CQO */
             if (size == 1)
@@ -935,7 +945,26 @@ static void g_div(gctx *g, const tmpl *t)
     ins in = mk(0, size == 1 ? 0xf6 : 0xf7);
     in.modrm = true;
     in.regf = (uint8_t)(6 + sgn);
-    in.e = gen_e(g, size, false, 40);
+    /* Mostly a register divisor other than the dividend's (the data area
+     * holds many zero bytes). */
+    in.e = gen_e2(g, size, false, 20, 0, 2);
+    while (!in.e.mem && rp(&g->r, 90) &&
+           (size == 1 ? in.e.reg == 0 || (in.e.reg == 4 && g->norex)
+                      : in.e.reg == 0 || in.e.reg == 2))
+        in.e.reg = (uint8_t)rreg(g);
+    if (!in.e.mem && rp(&g->r, 70)) {
+        /* or divisor, 1: never zero */
+        ins o1 = mk(0, size == 1 ? 0x80 : 0x83);
+        o1.modrm = true;
+        o1.regf = 1;
+        o1.e = in.e;
+        o1.imm = 1;
+        o1.immsz = 1;
+        osz(g, &o1, size);
+        o1.def = DF_ALL & ~DF_AF;
+        o1.undef = DF_AF;
+        emit(g, &o1);
+    }
     osz(g, &in, size);
     in.undef = DF_ALL;
     emit(g, &in);
@@ -1209,8 +1238,7 @@ static void g_mov(gctx *g, const tmpl *t)
         bool store = rn(&g->r, 2);
         in = mk(0, (uint8_t)(0xa0 + 2 * store + (size > 1)));
         uint64_t a = pick_target(g, size);
-        if (rp(&g->r, 6))
-            in.pfx[in.npfx++] = (uint8_t)(0x26 + 8 * rn(&g->r, 4));
+        bool seg = rp(&g->r, 6);
         if (g->mode == 64 && rp(&g->r, 15)) {
             in.pfx[in.npfx++] = 0x67;
             in.immsz = 4;
@@ -1220,9 +1248,13 @@ static void g_mov(gctx *g, const tmpl *t)
             a &= 0xffff;
         } else {
             in.immsz = g->mode == 64 ? 8 : 4;
-            if (g->mode == 64 && g->fault_pct && rp(&g->r, 2))
+            if (g->mode == 64 && g->fault_pct && rp(&g->r, 2)) {
                 a = 0x8000000000000000ull | rnext(&g->r);
+                seg = false;     /* see gen_mem_noncanon */
+            }
         }
+        if (seg)
+            in.pfx[in.npfx++] = (uint8_t)(0x26 + 8 * rn(&g->r, 4));
         in.imm = a;
     }
     osz(g, &in, size);
@@ -1279,9 +1311,8 @@ static void g_lea(gctx *g, const tmpl *t)
                 e.disp = 0;
         }
     }
-    if (rp(&g->r, 1)) {
+    if (rn(&g->r, 1000) < 3)
         e = ereg(rreg(g));           /* LEA with a register: #UD */
-    }
     in.e = e;
     in.regf = (uint8_t)wreg(g);
     osz(g, &in, size);
@@ -1352,7 +1383,7 @@ static void g_cx8(gctx *g, const tmpl *t)
     wide_regs(g);
     unsigned size = x16 ? 16 : 8;
     uint64_t a = pick_target(g, size);
-    if (rp(&g->r, 70))
+    if (rp(&g->r, 90))
         a &= ~(uint64_t)(size - 1);
     ins in = mk(1, 0xc7);
     in.modrm = true;
@@ -1415,7 +1446,7 @@ static void g_string(gctx *g, const tmpl *t)
     bool a16 = asz && g->mode == 32;
     bool rep = rp(&g->r, 75);
     uint64_t cnt = rn(&g->r, 40);
-    if (rp(&g->r, 10))
+    if (rp(&g->r, 2))
         cnt = rnext(&g->r) >> rn(&g->r, 64);
     if (rp(&g->r, 5))
         cnt = 0;
@@ -1431,9 +1462,10 @@ static void g_string(gctx *g, const tmpl *t)
         di &= 0xffff;
     }
     uint64_t hi = g->mode == 64 && asz && rp(&g->r, 50) ? rnext(&g->r) << 32 : 0;
-    if (uses_si && rp(&g->r, 95))
+    bool si_set = uses_si && rp(&g->r, 98);
+    if (si_set)
         set_reg(g, 6, si + hi);
-    if (uses_di && rp(&g->r, 95))
+    if (uses_di && rp(&g->r, 98))
         set_reg(g, 7, di + hi);
     bool cnt_known = rep && rp(&g->r, 95);
     if (cnt_known)
@@ -1452,7 +1484,7 @@ static void g_string(gctx *g, const tmpl *t)
     }
     wide_regs(g);
     ins in = mk(0, (uint8_t)(opc[k] + (size > 1)));
-    if (uses_si && rp(&g->r, 10)) {
+    if (si_set && rp(&g->r, 10)) {
         static const uint8_t segs[] = {0x2e, 0x36, 0x3e, 0x26};
         in.pfx[in.npfx++] = segs[rn(&g->r, 4)];
     }
@@ -1578,7 +1610,7 @@ static void g_popseg(gctx *g, const tmpl *t)
     (void)t;
     /* push imm8/imm32 with the selector, then POP DS/ES/SS (32-bit) or
      * MOV DS/ES/SS, r16 (both modes). */
-    uint16_t sel = rp(&g->r, 50) ? 0x2b : pick_sel(g);
+    uint16_t sel = rp(&g->r, 70) ? 0x2b : pick_sel(g);
     unsigned word = g->mode == 64 ? 8 : 4;
     if (g->mode == 32 && rp(&g->r, 60)) {
         uint8_t b[5] = {0x68};
@@ -1929,7 +1961,7 @@ static void g_lxs(gctx *g, const tmpl *t)
     bool o16 = rp(&g->r, 20);
     unsigned os = o16 ? 2 : 4;
     uint64_t a = DT_DATA + rn(&g->r, DT_DATA_SIZE / 2);
-    uint16_t sel = rp(&g->r, 70) ? 0x2b : pick_sel(g);
+    uint16_t sel = rp(&g->r, 85) ? 0x2b : pick_sel(g);
     /* mov word [a+os], sel */
     uint8_t b[12] = {0x66, 0xc7, 0x04, 0x25};
     int n = 2;
@@ -2020,7 +2052,7 @@ static void g_movbe(gctx *g, const tmpl *t)
     bool store = rn(&g->r, 2);
     ins in = mk(2, (uint8_t)(0xf0 + store));
     in.modrm = true;
-    in.e = rp(&g->r, 2) ? ereg(rreg(g)) : gen_mem(g, size);
+    in.e = rp(&g->r, 1) ? ereg(rreg(g)) : gen_mem(g, size);
     in.regf = (uint8_t)(store ? rreg(g) : wreg(g));
     osz(g, &in, size);
     emit(g, &in);
@@ -2108,7 +2140,7 @@ static void g_bmi(gctx *g, const tmpl *t)
     }
     if (g->mode == 32)
         in.vvvv &= 7;
-    if (rp(&g->r, 2))
+    if (rp(&g->r, 1))
         in.vl = 1;                /* VEX.L1: #UD */
     emit(g, &in);
 }
@@ -2259,7 +2291,8 @@ static const tmpl tmpls[] = {
     {"fault", g_fault, 0, MB, 1, 0, NULL, true},
     {"int", g_int, 0, MB, 1, 0, NULL, true},
     {"into", g_int, 1, M32, 1, 0, NULL, false},
-    {"bound", g_bound, 0, M32, 1, 0, NULL, true},
+    {"bound", g_bound, 0, M32, 1, 0,
+     "Vanderpool bug: BOUND (62) is not decoded (#UD instead of #BR)", true},
     {"lar", g_lar, 0, MB, 1, 0, NULL, false},
     {"lsl", g_lar, 1, MB, 1, 0, NULL, false},
     {"verr", g_lar, 2, MB, 1, 0, NULL, false},
@@ -2499,7 +2532,7 @@ void dt_generate(dt_prog *p, uint64_t seed, uint64_t index,
         g.undef = (uint16_t)((g.undef & ~gr->def) | gr->undef);
         p->ngroups++;
     }
-    if (tterm && (!total || rp(&g.r, 30))) {
+    if (tterm && (!total || rp(&g.r, 20))) {
         for (int k = 0; k < 10; k++) {
             unsigned pick = rn(&g.r, tterm), t = 0;
             while (pick >= term[t])

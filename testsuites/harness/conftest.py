@@ -10,6 +10,7 @@ guest on a reference engine), slow. `-m "not guest"` selects the rest.
 """
 import os
 import sys
+import subprocess
 
 import pytest
 
