@@ -175,6 +175,7 @@ static const vp_opdesc map1[256] = {
     [0x5c] = {op_pop_r, D_REGOP | D_DEF64, 0}, [0x5d] = {op_pop_r, D_REGOP | D_DEF64, 0},
     [0x5e] = {op_pop_r, D_REGOP | D_DEF64, 0}, [0x5f] = {op_pop_r, D_REGOP | D_DEF64, 0},
     [0x60] = {op_pusha, D_NO64, 0}, [0x61] = {op_popa, D_NO64, 0},
+    [0x62] = {op_bound, M | D_NO64, 0},
     [0x63] = {op_movsxd_arpl, M, 0},
     [0x68] = {op_push_i, D_IZ | D_DEF64, 0}, [0x69] = {op_imul3, M | D_IZ, 0},
     [0x6a] = {op_push_i, D_IB | D_DEF64, 0}, [0x6b] = {op_imul3, M | D_IB, 0},

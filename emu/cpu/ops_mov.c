@@ -92,6 +92,27 @@ int op_movsxd_arpl(vp_cpu *c, const vp_insn *i)
     return VP_OK;
 }
 
+/* BOUND r, m16&16 / m32&32: #BR when the signed index is outside the
+ * bounds (SDM Vol 2, "BOUND—Check Array Index Against Bounds"); the
+ * register form is not defined (#UD). */
+int op_bound(vp_cpu *c, const vp_insn *i)
+{
+    if (!(i->flags & I_MEM))
+        return vp_raise(c, EXC_UD);
+    uint64_t ea = insn_ea(c, i), lo, hi;
+    int r = vp_read_seg(c, i->seg, ea, i->osize, &lo);
+    if (!r)
+        r = vp_read_seg(c, i->seg, (ea + i->osize) & size_mask(i->asize),
+                        i->osize, &hi);
+    if (r)
+        return r;
+    int64_t idx = (int64_t)sign_ext(rd_g(c, i, i->osize), i->osize);
+    if (idx < (int64_t)sign_ext(lo, i->osize) ||
+        idx > (int64_t)sign_ext(hi, i->osize))
+        return vp_raise(c, EXC_BR);
+    return VP_OK;
+}
+
 int op_lea(vp_cpu *c, const vp_insn *i)
 {
     if (!(i->flags & I_MEM))
