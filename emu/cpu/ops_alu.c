@@ -225,27 +225,37 @@ int op_mul(vp_cpu *c, const vp_insn *i)
     return VP_OK;
 }
 
+/* Signed size x size -> 2*size multiply: the low and high halves (each
+ * truncated to size) and whether the product does not fit in size bits
+ * (CF = OF for every IMUL form). */
+static uint64_t imul_wide(unsigned size, uint64_t a, uint64_t b,
+                          uint64_t *hi, bool *ovf)
+{
+    int64_t sa = (int64_t)sign_ext(a, size), sb = (int64_t)sign_ext(b, size);
+    uint64_t lo;
+    if (size == 8) {
+        int64_t shi;
+        lo = vp_muls64(sa, sb, &shi);
+        *hi = (uint64_t)shi;
+        *ovf = shi != ((int64_t)lo >> 63);
+    } else {
+        int64_t p = sa * sb;
+        lo = (uint64_t)p & size_mask(size);
+        *hi = ((uint64_t)p >> (size * 8)) & size_mask(size);
+        *ovf = (int64_t)sign_ext(lo, size) != p;
+    }
+    return lo;
+}
+
 int op_imul1(vp_cpu *c, const vp_insn *i)
 {
-    uint64_t b, lo, hi;
+    uint64_t b, hi;
+    bool ovf;
     unsigned size = i->osize;
     int r = rd_e(c, i, size, &b);
     if (r)
         return r;
-    int64_t sa = (int64_t)sign_ext(reg_read(c, R_AX, size, false), size);
-    int64_t sb = (int64_t)sign_ext(b, size);
-    bool ovf;
-    if (size == 8) {
-        int64_t shi;
-        lo = vp_muls64(sa, sb, &shi);
-        hi = (uint64_t)shi;
-        ovf = shi != ((int64_t)lo >> 63);
-    } else {
-        int64_t p = sa * sb;
-        lo = (uint64_t)p & size_mask(size);
-        hi = ((uint64_t)p >> (size * 8)) & size_mask(size);
-        ovf = (int64_t)sign_ext(lo, size) != p;
-    }
+    uint64_t lo = imul_wide(size, reg_read(c, R_AX, size, false), b, &hi, &ovf);
     store_pair(c, size, lo, hi);
     mul_flags(c, size, lo, ovf);
     return VP_OK;
@@ -253,18 +263,9 @@ int op_imul1(vp_cpu *c, const vp_insn *i)
 
 static uint64_t imul_trunc(vp_cpu *c, unsigned size, uint64_t a, uint64_t b)
 {
-    int64_t sa = (int64_t)sign_ext(a, size), sb = (int64_t)sign_ext(b, size);
-    uint64_t lo;
+    uint64_t hi;
     bool ovf;
-    if (size == 8) {
-        int64_t hi;
-        lo = vp_muls64(sa, sb, &hi);
-        ovf = hi != ((int64_t)lo >> 63);
-    } else {
-        int64_t p = sa * sb;
-        lo = (uint64_t)p & size_mask(size);
-        ovf = (int64_t)sign_ext(lo, size) != p;
-    }
+    uint64_t lo = imul_wide(size, a, b, &hi, &ovf);
     mul_flags(c, size, lo, ovf);
     return lo;
 }

@@ -483,15 +483,25 @@ static bool probe_desc(vp_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi)
     return true;
 }
 
-int op_verrw(vp_cpu *c, const vp_insn *i)
+/* The selector operand of VERR/VERW/LAR/LSL, which exist only in
+ * protected mode (#UD in real and virtual-8086 mode). */
+static int sel_operand(vp_cpu *c, const vp_insn *i, uint16_t *sel)
 {
     if (!protected_mode(c))
         return vp_raise(c, EXC_UD);
-    uint64_t v, lo, hi;
+    uint64_t v;
     int r = rd_e(c, i, 2, &v);
+    *sel = (uint16_t)v;
+    return r;
+}
+
+int op_verrw(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t lo, hi;
+    uint16_t sel;
+    int r = sel_operand(c, i, &sel);
     if (r)
         return r;
-    uint16_t sel = (uint16_t)v;
     bool ok = false;
     if (probe_desc(c, sel, &lo, &hi) && ((lo >> 44) & 1)) {
         unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3;
@@ -508,13 +518,11 @@ int op_verrw(vp_cpu *c, const vp_insn *i)
 
 int op_lar_lsl(vp_cpu *c, const vp_insn *i)
 {
-    if (!protected_mode(c))
-        return vp_raise(c, EXC_UD);
-    uint64_t v, lo, hi;
-    int r = rd_e(c, i, 2, &v);
+    uint64_t lo, hi;
+    uint16_t sel;
+    int r = sel_operand(c, i, &sel);
     if (r)
         return r;
-    uint16_t sel = (uint16_t)v;
     bool ok = false;
     if (probe_desc(c, sel, &lo, &hi)) {
         unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3;
