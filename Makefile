@@ -41,7 +41,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 PYTHON := /usr/bin/python3
 
-.PHONY: all demo test asan unit run-unit guests deps clean
+.PHONY: all demo test asan portable unit run-unit guests deps clean
 
 all: $(VANDERPOOL)
 
@@ -85,7 +85,15 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory all guests
 	@$(MAKE) --no-print-directory run-unit
+	@$(MAKE) --no-print-directory portable
 	$(PYTHON) -m pytest -q testsuites/harness
+
+# The plain-C17 build (-DVP_PORTABLE: no GNU extensions), checked by
+# running one guest test on it.
+portable: guests
+	$(MAKE) BUILD=build-portable OPT="-O2 -DVP_PORTABLE" build-portable/vanderpool
+	build-portable/vanderpool run --serial null $(GUEST_BUILD)/exceptions.elf; \
+	    test $$? -eq 1 && echo "portable build: exceptions guest passed"
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -93,7 +101,7 @@ asan:
 	    build-asan/vanderpool run-unit
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-portable
 
 -include $(EMU_OBJS:.o=.d) $(FRONT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d)
 .SECONDARY:

@@ -147,9 +147,11 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
             return st;                                                     \
         lf_set(c, LF, SZ, r, a, b);                                        \
         return VP_OK;                                                      \
-    }                                                                      \
-    /* G <- G op [mem] */                                                  \
-    static VP_UNUSED int NAME##_rm(vp_cpu *c, const vp_insn *i)            \
+    }
+
+/* G <- G op [mem] */
+#define DEF_ALU_MEM_G(NAME, T, SZ, LF, EXPR, WRITE)                        \
+    static int NAME##_rm(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
         uint64_t v;                                                        \
         int st = mem_read(c, i->seg, insn_ea(c, i), SZ, &v);               \
@@ -162,9 +164,13 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
         return VP_OK;                                                      \
     }
 
-#define DEF_ALU_MEM_SIZES(OPN, LF, EXPR, WRITE)                            \
+#define DEF_ALU_MEM_E_SIZES(OPN, LF, EXPR, WRITE)                          \
     DEF_ALU_MEM(OPN##32, uint32_t, 4, LF, EXPR, WRITE)                     \
     DEF_ALU_MEM(OPN##64, uint64_t, 8, LF, EXPR, WRITE)
+#define DEF_ALU_MEM_SIZES(OPN, LF, EXPR, WRITE)                            \
+    DEF_ALU_MEM_E_SIZES(OPN, LF, EXPR, WRITE)                              \
+    DEF_ALU_MEM_G(OPN##32, uint32_t, 4, LF, EXPR, WRITE)                   \
+    DEF_ALU_MEM_G(OPN##64, uint64_t, 8, LF, EXPR, WRITE)
 
 DEF_ALU_MEM_SIZES(add, LF_ADD, a + b, 1)
 DEF_ALU_MEM_SIZES(or, LF_LOGIC, a | b, 1)
@@ -172,7 +178,7 @@ DEF_ALU_MEM_SIZES(and, LF_LOGIC, a & b, 1)
 DEF_ALU_MEM_SIZES(sub, LF_SUB, a - b, 1)
 DEF_ALU_MEM_SIZES(xor, LF_LOGIC, a ^ b, 1)
 DEF_ALU_MEM_SIZES(cmp, LF_SUB, a - b, 0)
-DEF_ALU_MEM_SIZES(test, LF_LOGIC, a & b, 0)
+DEF_ALU_MEM_E_SIZES(test, LF_LOGIC, a & b, 0)
 
 /* [op][size64][form: 0 mr (E op= G), 1 mi (E op= imm), 2 rm (G op= E)] */
 static const vp_handler alu_mem_fast[8][2][3] = {
