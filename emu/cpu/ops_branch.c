@@ -134,7 +134,7 @@ static int far_ptr(vp_cpu *c, const vp_insn *i, uint16_t *sel, uint64_t *off)
 {
     if (!(i->flags & I_MEM))
         return vp_raise(c, EXC_UD);
-    uint64_t ea = insn_ea(c, i), s;
+    uint64_t ea = insn_ea(c, i), s = 0;
     int r = vp_read_seg(c, i->seg, ea, i->osize, off);
     if (!r)
         r = vp_read_seg(c, i->seg, (ea + i->osize) & size_mask(i->asize), 2, &s);
