@@ -237,7 +237,7 @@ void test_main(void)
     show_svm();
     if (!(cpuid(1).c & BIT(5)) &&
         !(has_ext(0x80000001) && (cpuid(0x80000001).c & BIT(2))))
-        printf("  A hypervisor needs one of them; try a CPU model that has it.\n");
+        printf("  A hypervisor needs one of them; this CPU offers neither.\n");
     printf("==== end of demo ====\n");
     vp_exit(0);
 }
