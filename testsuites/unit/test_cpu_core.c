@@ -192,6 +192,35 @@ START_TEST(test_decode_lengths)
 }
 END_TEST
 
+/* BOUND in 32-bit protected mode: in range passes, below and above raise
+ * #BR (SDM Vol 2, "BOUND"); in 64-bit mode 62 is not BOUND (#UD here). */
+START_TEST(test_bound)
+{
+    vp_machine *m = unit_machine(64);
+    vp_cpu *c = m->cpus[0];
+    vp_cpu_setup_multiboot(c, 0, 0, CODE);
+    uint32_t bounds[2] = {(uint32_t)-5, 10};
+    ck_assert_int_eq(vp_phys_load(&m->mem, 0x1000, bounds, sizeof(bounds)), 0);
+    static const uint8_t code[] = {0x62, 0x05, 0x00, 0x10, 0x00, 0x00};
+    vp_insn in;
+    ck_assert_int_eq(vp_decode(code, sizeof(code), 4, &in), 6);
+    static const struct { int32_t idx; int want; } t[] = {
+        {-5, VP_OK}, {0, VP_OK}, {10, VP_OK}, {-6, VP_EXC}, {11, VP_EXC}};
+    for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        c->gpr[R_AX] = (uint32_t)t[k].idx;
+        c->exc.vector = -1;
+        int r = in.fn(c, &in);
+        ck_assert_msg(r == t[k].want, "index %d: status %d", t[k].idx, r);
+        if (r == VP_EXC)
+            ck_assert_int_eq(c->exc.vector, EXC_BR);
+    }
+    ck_assert_int_eq(vp_decode(code, sizeof(code), 8, &in), 6);
+    ck_assert_int_eq(in.fn(c, &in), VP_EXC);
+    ck_assert_int_eq(c->exc.vector, EXC_UD);
+    vp_machine_destroy(m);
+}
+END_TEST
+
 static Suite *suite_cpu_core(void)
 {
     Suite *s = suite_create("cpu_core");
@@ -199,6 +228,7 @@ static Suite *suite_cpu_core(void)
     tcase_add_loop_test(tc, test_vectors, 0, (int)(sizeof(vecs) / sizeof(vecs[0])));
     tcase_add_test(tc, test_smc);
     tcase_add_test(tc, test_decode_lengths);
+    tcase_add_test(tc, test_bound);
     suite_add_tcase(s, tc);
     return s;
 }
