@@ -45,7 +45,7 @@ struct vp_gdbstub {
     int nhw;
 };
 
-/* ---- sending ------------------------------------------------------------- */
+/* ---- sending --------------------------------------------------------- */
 
 static void raw_send(vp_gdbstub *g, const char *p, size_t n)
 {
@@ -149,7 +149,7 @@ static bool parse_hex(const char *s, uint64_t *v, const char **end)
     return p != s;
 }
 
-/* ---- stop replies ---------------------------------------------------------- */
+/* ---- stop replies ---------------------------------------------------- */
 
 static int thread_of_stop(vp_gdbstub *g)
 {
@@ -226,7 +226,7 @@ void vp_gdb_notify_exit(vp_gdbstub *g, int status)
     }
 }
 
-/* ---- packets ----------------------------------------------------------------- */
+/* ---- packets --------------------------------------------------------- */
 
 static vp_cpu *gcpu(vp_gdbstub *g)
 {
@@ -729,7 +729,8 @@ static void process_input(vp_gdbstub *g)
             int hi = hexval(hash[1]), lo = hexval(hash[2]);
             i = (size_t)(hash - g->in) + 3;
             if (!g->noack) {
-                if (hi < 0 || lo < 0 || (unsigned)(hi << 4 | lo) != (sum & 0xff)) {
+                if (hi < 0 || lo < 0 ||
+                    (unsigned)(hi << 4 | lo) != (sum & 0xff)) {
                     raw_send(g, "-", 1);
                     continue;
                 }
@@ -755,7 +756,7 @@ static void process_input(vp_gdbstub *g)
         g->inlen = 0;   /* an oversized packet: drop it */
 }
 
-/* ---- connection ---------------------------------------------------------------- */
+/* ---- connection ------------------------------------------------------ */
 
 static void accept_client(vp_gdbstub *g)
 {

@@ -11,7 +11,7 @@
  * Features: org.gnu.gdb.i386.core (GPRs, RIP, EFLAGS, selectors, x87),
  * org.gnu.gdb.i386.segments (fs_base, gs_base) and a custom feature,
  * org.vanderpool.x86.sys, with control, debug, descriptor-table and system
- * registers and MSRs in gdb's "system" register group. There is no x87 or
+ * registers and MSRs (marked group "system"). There is no x87 or
  * SSE state in the emulator yet: st0-st7 and the x87 control registers,
  * which the core feature requires, read as their reset values and ignore
  * writes; the optional SSE feature is left out. */
@@ -176,7 +176,7 @@ void vp_gdb_flags_text(const char *type, uint64_t v, char *buf, size_t len)
     }
 }
 
-/* ---- lookup ----------------------------------------------------------- */
+/* ---- lookup ---------------------------------------------------------- */
 
 int vp_gdb_reg_find(const char *name, bool *mask32)
 {

@@ -79,7 +79,7 @@ static const mon_cmd commands[] = {
     {"quit", "q", "", "end vanderpool", cmd_quit, 0},
 };
 
-/* ---- output ----------------------------------------------------------- */
+/* ---- output ---------------------------------------------------------- */
 
 void mon_printf(mon_ctx *x, const char *fmt, ...)
 {
@@ -126,7 +126,7 @@ vp_cpu *mon_cpu(mon_ctx *x)
     return x->s->m->cpus[x->s->cpu];
 }
 
-/* ---- expressions ------------------------------------------------------ */
+/* ---- expressions ----------------------------------------------------- */
 
 static int term(mon_ctx *x, const char *t, size_t n, uint64_t *v)
 {
@@ -244,7 +244,7 @@ static void join_args(mon_ctx *x, int from, int to, char *buf, size_t len)
     }
 }
 
-/* ---- table lookup and help ---------------------------------------------- */
+/* ---- table lookup and help ------------------------------------------- */
 
 /* Number of words of `name` that match the input words (0: no match). */
 static int match(const char *name, char **words, int nwords)
@@ -365,7 +365,7 @@ static void cmd_info(mon_ctx *x)
             help_row(x, &commands[i]);
 }
 
-/* ---- CPU selection, breakpoints ---------------------------------------- */
+/* ---- CPU selection, breakpoints -------------------------------------- */
 
 static void cmd_cpu(mon_ctx *x)
 {
@@ -477,7 +477,7 @@ static void cmd_delete(mon_ctx *x)
     mon_printf(x, "deleted %ld\n", id);
 }
 
-/* ---- run control -------------------------------------------------------- */
+/* ---- run control ----------------------------------------------------- */
 
 static bool refuse_final(mon_ctx *x)
 {
@@ -546,7 +546,7 @@ static void cmd_quit(mon_ctx *x)
     session_quit(x->s);
 }
 
-/* ---- one line ------------------------------------------------------------ */
+/* ---- one line -------------------------------------------------------- */
 
 #define MAX_WORDS 32
 

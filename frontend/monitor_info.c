@@ -8,7 +8,7 @@
 #include "emu/cpu/insn.h"
 #include "emu/debug/debug.h"
 
-/* ---- registers ---------------------------------------------------------- */
+/* ---- registers ------------------------------------------------------- */
 
 static const char *mode_name(const vp_cpu *c)
 {
@@ -16,10 +16,11 @@ static const char *mode_name(const vp_cpu *c)
         return "real mode";
     if (c->v86)
         return "virtual-8086 mode";
+    if (c->long_mode && c->code_size == 8)
+        return "64-bit mode";
     if (c->long_mode)
-        return c->code_size == 8 ? "64-bit mode" : c->code_size == 4
-                                                       ? "compatibility mode (32-bit code)"
-                                                       : "compatibility mode (16-bit code)";
+        return c->code_size == 4 ? "compatibility mode (32-bit code)"
+                                 : "compatibility mode (16-bit code)";
     return c->code_size == 4 ? "protected mode (32-bit code)"
                              : "protected mode (16-bit code)";
 }
@@ -59,7 +60,8 @@ static void print_seg(mon_ctx *x, const char *name, const vp_seg *s)
                "%s%s\n", name, s->sel, (unsigned long long)s->base,
                s->limit, s->attr, SEGA_DPL(s->attr), type,
                (s->attr & SEGA_P) ? "" : " not-present",
-               (s->attr & SEGA_L) ? " L" : "", (s->attr & SEGA_DB) ? " D/B" : "",
+               (s->attr & SEGA_L) ? " L" : "",
+               (s->attr & SEGA_DB) ? " D/B" : "",
                (s->attr & SEGA_G) ? " G" : "");
 }
 
@@ -155,7 +157,7 @@ void cmd_info_cpus(mon_ctx *x)
     }
 }
 
-/* ---- TLB ---------------------------------------------------------------- */
+/* ---- TLB ------------------------------------------------------------- */
 
 typedef struct tlb_row {
     uint64_t lin, gpa;
@@ -217,7 +219,7 @@ void cmd_info_tlb(mon_ctx *x)
     free(rows);
 }
 
-/* ---- address space -------------------------------------------------------- */
+/* ---- address space --------------------------------------------------- */
 
 static void perm_text(unsigned perm, char out[6])
 {
@@ -284,7 +286,7 @@ void cmd_info_mem(mon_ctx *x)
                mc.pages == 1 ? "y" : "ies");
 }
 
-/* ---- one walk ---------------------------------------------------------------- */
+/* ---- one walk -------------------------------------------------------- */
 
 static void entry_flags(uint64_t e, unsigned size, int level, char *buf,
                         size_t len)
@@ -408,7 +410,7 @@ void cmd_walk(mon_ctx *x)
     }
 }
 
-/* ---- breakpoints, devices ------------------------------------------------------ */
+/* ---- breakpoints, devices -------------------------------------------- */
 
 void cmd_info_break(mon_ctx *x)
 {

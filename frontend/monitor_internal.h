@@ -50,7 +50,6 @@ struct vp_session {
     bool final;               /* the machine stopped for good */
     vp_stop final_why;
     bool quit;
-    int quit_status;
     uint64_t last_poll_ns;
 
     bool stdio_on;            /* the monitor reads standard input */

@@ -29,7 +29,7 @@
 static const char banner[] =
     "Vanderpool monitor - type 'help' for more information\n";
 
-/* ---- options ----------------------------------------------------------- */
+/* ---- options --------------------------------------------------------- */
 
 int vp_monitor_opt_monitor(vp_monitor_opts *o, const char *v, char *msg,
                            size_t len)
@@ -87,7 +87,7 @@ bool vp_monitor_on_stdio(const vp_monitor_opts *o)
     return o->monitor && !strcmp(o->monitor, "stdio");
 }
 
-/* ---- channels ---------------------------------------------------------- */
+/* ---- channels -------------------------------------------------------- */
 
 static void chan_write(mon_chan *ch, const char *s, size_t n)
 {
@@ -164,7 +164,7 @@ static bool any_monitor(const vp_session *s)
     return s->stdio_on || s->unix_client.in_fd >= 0;
 }
 
-/* ---- stops ---------------------------------------------------------------- */
+/* ---- stops ----------------------------------------------------------- */
 
 static void poll_hook(void *opaque);
 
@@ -211,6 +211,9 @@ static void wake_channels(vp_session *s)
 /* The machine stopped (not for good): tell the monitors and gdb. */
 static void announce_stop(vp_session *s, bool sigint)
 {
+    const vp_dbg_hit *h = vp_debug_last_hit(s->m);
+    if (s->m->stop == VP_STOP_DEBUG && h->kind != VP_HIT_NONE)
+        s->cpu = h->cpu;        /* look at the CPU that hit, as gdb does */
     if (any_monitor(s)) {
         char t[600];
         session_stop_text(s, t, sizeof(t));
@@ -280,10 +283,9 @@ vp_stop session_step(vp_session *s)
 void session_quit(vp_session *s)
 {
     s->quit = true;
-    s->quit_status = s->final ? -1 : 0;
 }
 
-/* ---- the poll hook ------------------------------------------------------ */
+/* ---- the poll hook --------------------------------------------------- */
 
 static int collect_fds(vp_session *s, struct pollfd *fds, int max);
 
@@ -302,7 +304,7 @@ static void poll_hook(void *opaque)
     }
 }
 
-/* ---- input ---------------------------------------------------------------- */
+/* ---- input ----------------------------------------------------------- */
 
 static int collect_fds(vp_session *s, struct pollfd *fds, int max)
 {
@@ -440,7 +442,7 @@ static bool can_interact(const vp_session *s)
     return !s->final || vp_gdb_connected(s->gdb);
 }
 
-/* ---- the run loop ------------------------------------------------------- */
+/* ---- the run loop ---------------------------------------------------- */
 
 vp_stop vp_session_run(vp_session *s, int *quit_status)
 {
@@ -505,7 +507,7 @@ vp_stop vp_session_run(vp_session *s, int *quit_status)
     return result;
 }
 
-/* ---- open/close ------------------------------------------------------------ */
+/* ---- open/close ------------------------------------------------------ */
 
 static int open_unix(vp_session *s, const char *path, char *msg, size_t len)
 {

@@ -2,7 +2,7 @@
 # Installs the Debian packages Vanderpool's build and tests need, when run
 # as root; otherwise prints the one apt-get command needed and fails.
 set -e
-PKGS="build-essential pkg-config check python3-pytest libcapstone-dev
+PKGS="build-essential pkg-config check python3-pytest libcapstone-dev gdb
       qemu-system-x86 bochs bochsbios vgabios bochs-sdl seabios"
 missing=""
 for p in $PKGS; do

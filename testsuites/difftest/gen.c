@@ -121,6 +121,14 @@ static void wide_regs(gctx *g)
     g->forcerex = g->mode == 64 && rp(&g->r, 5);
 }
 
+/* Whether RSP stays within the stack area after moving by delta. */
+static bool sp_ok(gctx *g, int64_t delta)
+{
+    int64_t n = (int64_t)g->rsp + delta;
+    return n >= (int64_t)DT_STACK - DT_STACK_SPAN &&
+           n <= (int64_t)DT_STACK + DT_STACK_SPAN;
+}
+
 /* Operand sizes: 1, 2, 4 or (64-bit mode) 8. */
 static unsigned pick_size(gctx *g, bool byte_ok)
 {
@@ -1031,7 +1039,10 @@ static void g_bt(gctx *g, const tmpl *t)
                 in.e = gen_mem_at(g, tgt, (int)r, -1);
                 in.regf = (uint8_t)r;
             } else {
+                /* Any bit offset: the address may be non-canonical, so no
+                 * segment override (see gen_mem_noncanon). */
                 in.e = gen_mem_at(g, tgt, -1, -1);
+                in.e.seg = 0;
                 in.regf = (uint8_t)rreg(g);
             }
         } else {
@@ -1129,7 +1140,16 @@ static void g_jcc(gctx *g, const tmpl *t)
     unsigned r = wreg(g);
     bool rex = r >= 8;
     uint8_t skip = (uint8_t)(5 + rex);
-    if (t->arg == 0) {
+    if (t->arg == 0 && rp(&g->r, 10)) {
+        /* JMP rel8 / rel32 */
+        if (rp(&g->r, 50)) {
+            uint8_t b[2] = {0xeb, skip};
+            emit_raw(g, b, 2, 0, 0, 0);
+        } else {
+            uint8_t b[5] = {0xe9, skip, 0, 0, 0};
+            emit_raw(g, b, 5, 0, 0, 0);
+        }
+    } else if (t->arg == 0) {
         unsigned cc = rn(&g->r, 16);
         if (rp(&g->r, 50)) {
             uint8_t b[2] = {(uint8_t)(0x70 + cc), skip};
@@ -1159,6 +1179,92 @@ static void g_jcc(gctx *g, const tmpl *t)
     uint32_t v = (uint32_t)rnext(&g->r);
     memcpy(m + n, &v, 4);
     emit_raw(g, m, n + 4, 0, 0, 0);
+}
+
+/* Indirect JMP/CALL through a register or memory (SDM Vol 2, "JMP",
+ * "CALL"): call +0; pop r gives the code address, LEA moves it to the
+ * target, which skips a MOV (JMP) or is a RET (CALL). arg: 0 JMP r,
+ * 1 JMP m, 2 CALL r, 3 CALL m. */
+static void g_jmpind(gctx *g, const tmpl *t)
+{
+    unsigned word = g->mode == 64 ? 8 : 4;
+    bool mem = t->arg & 1, call = t->arg >= 2;
+    if (!sp_ok(g, -(int64_t)word) || !sp_ok(g, 0))
+        return;
+    wide_regs(g);
+    g->forcerex = false;
+    unsigned r = wreg(g);
+    eop m;
+    memset(&m, 0, sizeof(m));
+    if (mem) {
+        uint64_t a = DT_DATA + rn(&g->r, DT_DATA_SIZE - 8);
+        if (a + 8 > DT_STACK - DT_STACK_SPAN - 64 && a < DT_STACK + DT_STACK_SPAN)
+            a = DT_DATA + rn(&g->r, 0x1000);
+        m = gen_mem_at(g, a, (int)r, -1);
+        m.seg = 0;
+    }
+    RAW(g, 0, 0, 0, 0xe8, 0, 0, 0, 0);              /* call +0 */
+    unsigned base = g->g->len;                      /* r holds this address */
+    ins pop = mk(0, 0x58);
+    pop.has_opreg = true;
+    pop.opreg = (uint8_t)r;
+    emit(g, &pop);
+    ins lea = mk(0, 0x8d);                          /* lea r32, [r + k] */
+    lea.modrm = true;
+    lea.regf = (uint8_t)r;
+    lea.e.mem = true;
+    lea.e.base = (int8_t)r;
+    lea.e.index = -1;
+    lea.e.dispsz = 1;
+    emit(g, &lea);
+    unsigned kpos = g->g->len - 1;                  /* its disp8 */
+    if ((r & 7) == 4)
+        g->bad = true;                              /* (never: r is not RSP) */
+    if (mem) {
+        ins st = mk(0, 0x89);
+        st.modrm = true;
+        st.regf = (uint8_t)r;
+        st.e = m;
+        st.w = word == 8;
+        emit(g, &st);
+    }
+    ins j = mk(0, 0xff);
+    j.modrm = true;
+    j.regf = call ? 2 : 4;
+    j.e = mem ? m : ereg(r);
+    emit(g, &j);
+    unsigned target;
+    if (call) {
+        RAW(g, 0, 0, 0, 0xeb, 0x01);                /* jmp over the RET */
+        target = g->g->len;
+        RAW(g, 0, 0, 0, 0xc3);
+    } else {
+        RAW(g, 0, 0, 0, 0xb8, 0x11, 0x22, 0x33, 0x44); /* skipped */
+        target = g->g->len;
+    }
+    if (target - base > 127)
+        g->bad = true;
+    else
+        g->g->bytes[kpos] = (uint8_t)(target - base);
+}
+
+/* PUSHA/POPA (32-bit mode; 66: PUSHAW/POPAW). */
+static void g_pusha(gctx *g, const tmpl *t)
+{
+    bool o16 = rp(&g->r, 25);
+    unsigned n = o16 ? 16 : 32;
+    bool push = t->arg == 0;
+    if (!sp_ok(g, push ? -(int64_t)n : (int64_t)n))
+        push = !push;
+    if (!sp_ok(g, push ? -(int64_t)n : (int64_t)n))
+        return;
+    uint8_t b[2];
+    int k = 0;
+    if (o16)
+        b[k++] = 0x66;
+    b[k++] = push ? 0x60 : 0x61;
+    emit_raw(g, b, k, 0, 0, 0);
+    g->rsp = push ? g->rsp - n : g->rsp + n;
 }
 
 /* MOVZX/MOVSX (0F B6/B7/BE/BF), MOVSXD (64-bit, REX.W 63). */
@@ -1498,13 +1604,6 @@ static void g_string(gctx *g, const tmpl *t)
         in.def = !rep || (cnt_known && eff) ? DF_ALL : 0;
     }
     emit(g, &in);
-}
-
-static bool sp_ok(gctx *g, int64_t delta)
-{
-    int64_t n = (int64_t)g->rsp + delta;
-    return n >= (int64_t)DT_STACK - DT_STACK_SPAN &&
-           n <= (int64_t)DT_STACK + DT_STACK_SPAN;
 }
 
 /* PUSH/POP of registers, immediates and memory. */
@@ -2288,6 +2387,12 @@ static const tmpl tmpls[] = {
     {"enter", g_enter, 0, MB, 2, 0, NULL, false},
     {"leave", g_enter, 1, MB, 1, 0, NULL, false},
     {"call_ret", g_call, 0, MB, 2, 0, NULL, false},
+    {"jmp.r", g_jmpind, 0, MB, 1, 0, NULL, false},
+    {"jmp.m", g_jmpind, 1, MB, 1, 0, NULL, false},
+    {"call.r", g_jmpind, 2, MB, 1, 0, NULL, false},
+    {"call.m", g_jmpind, 3, MB, 1, 0, NULL, false},
+    {"pusha", g_pusha, 0, M32, 1, 0, NULL, false},
+    {"popa", g_pusha, 1, M32, 1, 0, NULL, false},
     {"fault", g_fault, 0, MB, 1, 0, NULL, true},
     {"int", g_int, 0, MB, 1, 0, NULL, true},
     {"into", g_int, 1, M32, 1, 0, NULL, false},

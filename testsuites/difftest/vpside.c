@@ -11,7 +11,11 @@
  *   TSS     RSP0 = top of a kernel stack; I/O bitmap base beyond the
  *           limit (every port denied, as for a Linux process)
  *   paging  4-level, 4-KiB pages: the code and data pages user-writable,
- *           the read-only page user/read-only, guard pages absent
+ *           the read-only page user/read-only, guard pages absent; the
+ *           supervisor structures above live in the top 2 GiB (linear
+ *           K_LIN + physical), out of reach of 32-bit code and of the
+ *           low addresses a program's registers usually hold (the native
+ *           side has nothing mapped at low addresses either)
  *
  * The interrupted state comes from the interrupt frame (RIP, RFLAGS, RSP,
  * SS, error code) and the CPU (other GPRs, CR2). */
@@ -28,13 +32,21 @@
 #define P_PML4 0x100000ull
 #define P_PDPT 0x101000ull
 #define P_PD 0x102000ull
-#define P_PT_K 0x103000ull   /* 0x200000-0x3fffff, supervisor */
+#define P_PT_K 0x103000ull   /* kernel pages, supervisor */
 #define P_PT_U 0x104000ull   /* 0x10000000-0x101fffff, user */
-#define K_GDT 0x200000ull     /* kernel linear = physical */
-#define K_IDT 0x201000ull
-#define K_TSS 0x202000ull
-#define K_STUBS 0x203000ull
-#define K_STACK_TOP 0x206000ull
+#define P_PDPT_K 0x105000ull
+#define P_PD_K 0x106000ull
+#define K_LIN 0xffffffff80000000ull /* kernel linear = K_LIN + physical */
+#define P_GDT 0x200000ull
+#define P_IDT 0x201000ull
+#define P_TSS 0x202000ull
+#define P_STUBS 0x203000ull
+#define P_STACK_TOP 0x206000ull
+#define K_GDT (K_LIN + P_GDT)
+#define K_IDT (K_LIN + P_IDT)
+#define K_TSS (K_LIN + P_TSS)
+#define K_STUBS (K_LIN + P_STUBS)
+#define K_STACK_TOP (K_LIN + P_STACK_TOP)
 #define P_CODE 0x400000ull
 #define P_DATA 0x410000ull    /* data pages then the read-only page */
 
@@ -79,17 +91,19 @@ int dt_vp_start(const char *model)
     vps.c = vps.m->cpus[0];
     vp_physmem *pm = &vps.m->mem;
     static const uint8_t zero[4096];
-    for (uint64_t a = P_PML4; a <= P_PT_U; a += 4096)
+    for (uint64_t a = P_PML4; a <= P_PD_K; a += 4096)
         if (vp_phys_load(pm, a, zero, 4096))
             return -1;
     /* Paging structures: U/S and R/W set above the leaves; the leaves
      * decide (SDM Vol 3A, "Access Rights"). */
     wr64(P_PML4, P_PDPT | 7);
     wr64(P_PDPT, P_PD | 7);
-    wr64(P_PD + 8 * (K_GDT >> 21), P_PT_K | 7);
     wr64(P_PD + 8 * (DT_CODE >> 21), P_PT_U | 7);
-    for (uint64_t a = K_GDT; a < K_STACK_TOP; a += 4096)
-        wr64(P_PT_K + 8 * ((a >> 12) & 511), a | 3);
+    wr64(P_PML4 + 8 * ((K_LIN >> 39) & 511), P_PDPT_K | 3);
+    wr64(P_PDPT_K + 8 * ((K_LIN >> 30) & 511), P_PD_K | 3);
+    wr64(P_PD_K + 8 * (((K_LIN + P_GDT) >> 21) & 511), P_PT_K | 3);
+    for (uint64_t a = P_GDT; a < P_STACK_TOP; a += 4096)
+        wr64(P_PT_K + 8 * (((K_LIN + a) >> 12) & 511), a | 3);
     for (uint64_t k = 0; k < DT_CODE_SIZE / 4096; k++)
         wr64(P_PT_U + 8 * (((DT_CODE >> 12) + k) & 511),
              (P_CODE + 4096 * k) | 5);
@@ -103,11 +117,11 @@ int dt_vp_start(const char *model)
     vps.gdt[8] = 0x67 | ((K_TSS & 0xffffff) << 16) | (0x8bull << 40) |
                  ((K_TSS >> 24) & 0xff) << 56;
     vps.gdt[9] = K_TSS >> 32;
-    if (vp_phys_load(pm, K_GDT, vps.gdt, sizeof(vps.gdt)))
+    if (vp_phys_load(pm, P_GDT, vps.gdt, sizeof(vps.gdt)))
         return -1;
     /* TSS: RSP0, I/O map base 0x68 (> limit: no bitmap). */
-    wr64(K_TSS + 4, K_STACK_TOP);
-    vp_phys_write_n(pm, K_TSS + 0x66, 0x68, 2);
+    wr64(P_TSS + 4, K_STACK_TOP);
+    vp_phys_write_n(pm, P_TSS + 0x66, 0x68, 2);
     /* IDT and stubs. */
     for (unsigned v = 0; v < 256; v++) {
         uint64_t off = K_STUBS + 16 * v;
@@ -115,9 +129,9 @@ int dt_vp_start(const char *model)
         uint64_t lo = (off & 0xffff) | ((uint64_t)DT_SEL_KCODE << 16) |
                       ((uint64_t)(0x8e | dpl << 5) << 40) |
                       ((off >> 16) & 0xffff) << 48;
-        wr64(K_IDT + 16 * v, lo);
-        wr64(K_IDT + 16 * v + 8, off >> 32);
-        vp_phys_write_n(pm, off, 0xf4, 1); /* hlt */
+        wr64(P_IDT + 16 * v, lo);
+        wr64(P_IDT + 16 * v + 8, off >> 32);
+        vp_phys_write_n(pm, P_STUBS + 16 * v, 0xf4, 1); /* hlt */
     }
     vps.mem_host = vp_phys_ram(pm, P_DATA);
     /* The data and read-only pages are contiguous in host memory. */
@@ -212,7 +226,7 @@ void dt_vp_run(const dt_case *k, dt_result *r)
      * CS, RIP and the error code, pushed from a 16-byte aligned RSP0. */
     uint64_t f[6];
     for (int k2 = 0; k2 < 6; k2++)
-        f[k2] = vp_phys_read_n(pm, K_STACK_TOP - 8 * (k2 + 1), 8);
+        f[k2] = vp_phys_read_n(pm, P_STACK_TOP - 8 * (k2 + 1), 8);
     bool has_err = c->gpr[R_SP] == K_STACK_TOP - 48;
     memcpy(r->gpr, c->gpr, sizeof(r->gpr));
     r->end = DT_END_EVENT;

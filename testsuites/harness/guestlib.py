@@ -373,7 +373,11 @@ def run_bochs(test):
     work = log[:-4] + ".bochs"
     os.makedirs(work, exist_ok=True)
     bochs_log = os.path.join(work, "bochs.log")
-    for p in (log, bochs_log):
+    # Bochs locks the disk image with <img>.lock and removes it on a clean
+    # exit; a run this harness killed (triple fault, timeout) leaves it
+    # behind, and the next run would refuse the image.
+    lock = test.img + ".lock"
+    for p in (log, bochs_log, lock):
         if os.path.exists(p):
             os.unlink(p)
     rc = os.path.join(work, "bochsrc")
@@ -388,6 +392,8 @@ def run_bochs(test):
     status, timed_out, output = _run_process(
         cmd, test.timeout * BOCHS_SLOWDOWN, env=env, cwd=work,
         stop_when=lambda: _BOCHS_RESET in _read(bochs_log))
+    if os.path.exists(lock):
+        os.unlink(lock)
     blog = _read(bochs_log)
     run = Run("bochs", cmd, status, timed_out, _read(log), log)
     if "Shutdown port: shutdown requested" not in blog:

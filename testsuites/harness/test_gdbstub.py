@@ -36,9 +36,14 @@ class Stub:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      cwd=guestlib.ROOT)
-        line = self.proc.stderr.readline()
-        m = re.search(r"gdbstub listening on 127\.0\.0\.1:(\d+)", line)
-        assert m, line
+        seen = ""
+        for _ in range(50):
+            line = self.proc.stderr.readline()
+            seen += line
+            m = re.search(r"gdbstub listening on 127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
+        assert m, seen
         self.port = int(m.group(1))
 
     def finish(self, timeout=30):

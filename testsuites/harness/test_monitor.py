@@ -96,6 +96,17 @@ def test_x_and_xp_formats(vanderpool, elf):
     assert "cannot read linear" in out        # paging is off: beyond RAM
 
 
+def test_x_strings_and_characters(vanderpool, elf):
+    """x/s and x/c on the Multiboot command line (EBX + 16 points at it)."""
+    p = monitor(vanderpool, elf, ["x/1xw $rbx+16"], "--append", "hello monitor")
+    m = re.search(r"^[0-9a-f]{16}: 0x([0-9a-f]{8})$", p.stdout, re.M)
+    assert m, p.stdout
+    p = monitor(vanderpool, elf, ["xp/s 0x%s" % m.group(1), "x/3c 0x%s" % m.group(1)],
+                "--append", "hello monitor")
+    assert '"hello monitor"' in p.stdout
+    assert "'h' 'e' 'l'" in p.stdout
+
+
 def test_break_continue_step(vanderpool, elf):
     syms = symbols(elf)
     p = monitor(vanderpool, elf, ["break ring_push", "continue", "info break", "step",
@@ -318,3 +329,54 @@ def test_running_guest_is_not_perturbed_by_monitor_input(vanderpool, guest_elf):
     assert chatty[2] > 1, "no command ran while the guest ran"
     assert quiet[0] == chatty[0] == 1
     assert quiet[1] == chatty[1]
+
+
+@pytest.mark.slow
+def test_stop_a_running_guest(vanderpool, guest_elf, tmp_path):
+    """`stop` on the socket stops a guest that runs for seconds (dev_rtc
+    waits for RTC updates, in host time with --realtime); `continue`
+    resumes it."""
+    elf_path = guest_elf("dev_rtc")
+    path = str(tmp_path / "mon.sock")
+    proc = subprocess.Popen([vanderpool, "run", "--realtime", "--monitor", "unix:" + path,
+                             "--serial", "null", elf_path], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(path) and time.time() < deadline:
+            time.sleep(0.02)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.settimeout(20)
+
+        def until(marker):
+            data = b""
+            while marker not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data.decode()
+
+        until(b"(vp) ")
+        time.sleep(0.3)
+        s.sendall(b"stop\n")
+        out = until(b"(vp) ")
+        assert "stopped by the user" in out, out
+        s.sendall(b"info cpus\n")
+        out = until(b"(vp) ")
+        assert "CPU 0: RIP=" in out
+        s.sendall(b"stop\n")
+        assert "the machine is stopped" in until(b"(vp) ")
+        s.sendall(b"c\n")
+        until(b"(vp) ")
+        s.sendall(b"c\n")
+        assert "the machine is running" in until(b"(vp) ")
+        out = until(b"stopped for good")
+        s.sendall(b"quit\n")
+        s.close()
+        assert proc.wait(timeout=30) == 1          # dev_rtc passed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -163,6 +163,9 @@ static const drule quirks[] = {
      * depend on the length). */
     {MALL, 0, 0x8d, 0x8d, 0, F_REG, 0, 0, KV,
      "LEA with a register operand: op_lea raises #UD"},
+    {MALL, 0, 0x62, 0x62, 0, F_REG, 0, 0, KV,
+     "BOUND with a register operand (EVEX on AVX-512 parts, which are not "
+     "modelled): op_bound raises #UD"},
     {MALL, 0, 0x8c, 0x8c, ROW(6) | ROW(7), F_ANY, 0, 0, KV,
      "MOV r/m, Sreg with Sreg 6/7: op_mov_e_sreg raises #UD"},
     {MALL, 0, 0x8e, 0x8e, ROW(6) | ROW(7), F_ANY, 0, 0, KV,

@@ -8,9 +8,9 @@
  * (EFER.LMA stays 0); EFER.LMA following CR0.PG when EFER.LME = 1 (set in
  * compatibility mode, cleared when CR0.PG is cleared there), LMA not
  * writable, CR0.PG = 1 with LME = 1 and PAE = 0 (#GP), LME changed with
- * paging on (#GP), CR0.PG cleared in 64-bit mode (#GP). The two #GP
- * checks of EFER.LME against CR0.PG that QEMU 7.2's TCG does not make are
- * in sys_strict_modes.c, built from this file with MODES_STRICT = 1.
+ * paging on (#GP), CR0.PG cleared in 64-bit mode (#GP). The #GP checks
+ * QEMU 7.2's TCG does not make (the last three) are in
+ * sys_strict_modes.c, built from this file with MODES_STRICT = 1.
  * engines: vanderpool qemu bochs
  *
  * SDM Vol 3A, "IA-32e Mode Operation", "Initializing IA-32e Mode",
@@ -254,6 +254,20 @@ strict:
     }
 }
 
+/* IA-32e mode is left from compatibility mode only: clearing CR0.PG in
+ * 64-bit mode is #GP(0) (Vol 2 MOV CR, "If an attempt is made to clear
+ * CR0.PG while in 64-bit mode"); QEMU clears it and loses its way. */
+static void test_pg_off64(void)
+{
+    int g = run_catching(call_site, m_pg_off64);
+    report_msg("CR0.PG cleared in 64-bit mode: #GP(0)",
+               g == GP_VECTOR && last_exception.error_code == 0 &&
+                   last_exception.rip == u64(m_pg_off64_insn),
+               "vector %d error %#llx rip %#llx", g, (unsigned long long)last_exception.error_code,
+               (unsigned long long)last_exception.rip);
+    report("CR0.PG still set", read_cr0() & CR0_PG);
+}
+
 static void test_lma(void)
 {
     /* From legacy protected mode: LME = 1 alone does not activate IA-32e
@@ -278,15 +292,6 @@ static void test_lma(void)
               EFER_LMA);
     wrmsr(MSR_EFER, efer);
 
-    /* IA-32e mode is left from compatibility mode only: clearing CR0.PG in
-     * 64-bit mode is #GP(0) (Vol 2 MOV CR). */
-    int g = run_catching(call_site, m_pg_off64);
-    report_msg("CR0.PG cleared in 64-bit mode: #GP(0)",
-               g == GP_VECTOR && last_exception.error_code == 0 &&
-                   last_exception.rip == u64(m_pg_off64_insn),
-               "vector %d error %#llx rip %#llx", g, (unsigned long long)last_exception.error_code,
-               (unsigned long long)last_exception.rip);
-    report("CR0.PG still set", read_cr0() & CR0_PG);
 }
 
 void test_main(void)
@@ -295,6 +300,7 @@ void test_main(void)
     gdt_set(SEL_C16 / 8, gdt_desc(addr32(m16_start), 0xFFFF, 0xB, 0, 0x0));
     if (MODES_STRICT) {
         test_paging();
+        test_pg_off64();
         return;
     }
     test_compat32();
