@@ -57,6 +57,7 @@ void vp_cpu_reset(vp_cpu *c)
     c->rip = 0xfff0;
     c->cr0 = CR0_ET | CR0_CD | CR0_NW;
     c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
+    c->pdpte_loaded = false;
     c->efer = 0;
     c->xcr0 = 1;
     memset(c->dr, 0, sizeof(c->dr));
@@ -129,6 +130,7 @@ void vp_cpu_setup_multiboot(vp_cpu *c, uint32_t eax, uint32_t ebx,
     c->lf_op = 0;
     c->cr0 = CR0_PE | CR0_ET;
     c->cr4 = 0;
+    c->pdpte_loaded = false;
     c->efer = 0;
     flat_seg(&c->seg[S_CS], 0x08, 0xb, false);
     for (int s = 0; s < 6; s++)
@@ -177,6 +179,7 @@ int vp_cpu_setup_long_mode(vp_cpu *c, uint64_t entry, uint64_t pt_base,
     c->flags = FL_FIXED1;
     c->lf_op = 0;
     c->cr3 = pml4;
+    c->pdpte_loaded = false;
     c->cr4 = CR4_PAE;
     c->efer = EFER_LME | EFER_LMA | (vp_cpu_has(c, FEAT_NX) ? EFER_NXE : 0);
     c->cr0 = CR0_PE | CR0_ET | CR0_PG | CR0_WP | CR0_NE;

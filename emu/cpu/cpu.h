@@ -175,6 +175,10 @@ struct vp_cpu {
     vp_seg ldtr, tr;
     vp_dtr gdtr, idtr;
     uint64_t cr0, cr2, cr3, cr4, cr8;
+    /* PAE paging's PDPTE registers, loaded by MOV to CR0/CR3/CR4 (SDM Vol
+     * 3A, "PDPTE Registers"); the walker uses these, not memory. */
+    uint64_t pdpte[4];
+    bool pdpte_loaded;
     uint64_t dr[8];
     /* Breakpoints DR7 arms (debugreg.c recomputes these on every write
      * of DR0-DR3/DR7 and CR4.DE): masks of DR0-DR3 by kind, and the

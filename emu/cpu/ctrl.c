@@ -8,6 +8,8 @@
 #include "emu/cpu/debugreg.h"
 #include "emu/apic/apic.h"
 
+#include <string.h>
+
 /* ---- mode ------------------------------------------------------------ */
 
 static const char *mode_name(const vp_cpu *c)
@@ -72,8 +74,11 @@ static bool pae_paging(const vp_cpu *c, uint64_t cr0, uint64_t cr4)
 /* PAE paging loads the four PDPTEs into registers on MOV to CR3, and on
  * MOV to CR0/CR4 that enter PAE paging or change its controls; a present
  * PDPTE with reserved bits set makes the MOV fault (SDM Vol 3A, "PDPTE
- * Registers"). The walker (paging.c) re-reads them from memory. */
-static bool pdptes_ok(vp_cpu *c, uint64_t cr3)
+ * Registers"). On success the values are staged in c->pdpte and become
+ * live when the caller commits (pdptes_commit); the walker (paging.c)
+ * uses the registers, so later writes to the table in memory do not
+ * matter until the next load. */
+static bool pdptes_ok(vp_cpu *c, uint64_t cr3, uint64_t stage[4])
 {
     uint64_t base = cr3 & 0xffffffe0ull;
     for (int i = 0; i < 4; i++) {
@@ -84,8 +89,15 @@ static bool pdptes_ok(vp_cpu *c, uint64_t cr3)
                      (unsigned long long)e);
             return false;
         }
+        stage[i] = e;
     }
     return true;
+}
+
+static void pdptes_commit(vp_cpu *c, const uint64_t stage[4])
+{
+    memcpy(c->pdpte, stage, sizeof(c->pdpte));
+    c->pdpte_loaded = true;
 }
 
 /* CR4 bits this vCPU may set: those whose feature CPUID advertises
@@ -158,10 +170,14 @@ static int write_cr0(vp_cpu *c, uint64_t val)
             return gp0(c, 0, val, "clearing PG with CR4.PCIDE = 1");
         efer &= ~EFER_LMA;
     }
-    if (pae_paging(c, v, c->cr4) &&
-        ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW)) && !pdptes_ok(c, c->cr3))
+    uint64_t stage[4];
+    bool load = pae_paging(c, v, c->cr4) &&
+                ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW));
+    if (load && !pdptes_ok(c, c->cr3, stage))
         return vp_raise_err(c, EXC_GP, 0);
 
+    if (load)
+        pdptes_commit(c, stage);
     c->cr0 = v;
     if (efer != c->efer)
         VP_TRACE(&c->m->trace, CPU, "IA-32e mode %s",
@@ -188,8 +204,12 @@ static int write_cr3(vp_cpu *c, uint64_t val)
             return gp0(c, 3, val, "bits above MAXPHYADDR");
     } else {
         v &= 0xffffffffull;
-        if (pae_paging(c, c->cr0, c->cr4) && !pdptes_ok(c, v))
-            return vp_raise_err(c, EXC_GP, 0);
+        if (pae_paging(c, c->cr0, c->cr4)) {
+            uint64_t stage[4];
+            if (!pdptes_ok(c, v, stage))
+                return vp_raise_err(c, EXC_GP, 0);
+            pdptes_commit(c, stage);
+        }
     }
     c->cr3 = v;
     vp_tlb_flush(c, false);
@@ -213,11 +233,15 @@ static int write_cr4(vp_cpu *c, uint64_t val)
         if (c->cr3 & 0xfff)
             return gp0(c, 4, val, "PCIDE with CR3[11:0] != 0");
     }
-    if (pae_paging(c, c->cr0, val) &&
-        ((old ^ val) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)) &&
-        !pdptes_ok(c, c->cr3))
+    uint64_t stage[4];
+    bool load = pae_paging(c, c->cr0, val) &&
+                ((old ^ val) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP |
+                                CR4_SMAP));
+    if (load && !pdptes_ok(c, c->cr3, stage))
         return vp_raise_err(c, EXC_GP, 0);
 
+    if (load)
+        pdptes_commit(c, stage);
     c->cr4 = val;
     /* SDM Vol 3A, "Operations that Invalidate TLBs and Paging-Structure
      * Caches": changing PGE, or PCIDE from 1 to 0, flushes everything;

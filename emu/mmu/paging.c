@@ -124,7 +124,11 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
         if (!c->long_mode) {
             /* PAE: the PDPTE selected by bits 31:30. */
             uint64_t pdpte_a = (c->cr3 & 0xffffffe0ull) + (((lin >> 30) & 3) << 3);
-            uint64_t pdpte = rd_pte(c, pdpte_a, 8);
+            /* From the PDPTE registers when loaded (SDM Vol 3A, "PDPTE
+             * Registers"); a state set up without a MOV to CR reads them
+             * from memory. */
+            uint64_t pdpte = c->pdpte_loaded ? c->pdpte[(lin >> 30) & 3]
+                                             : rd_pte(c, pdpte_a, 8);
             if (!(pdpte & PTE_P)) {
                 addrs[nlev] = pdpte_a; entries[nlev] = pdpte; sizes[nlev++] = 8;
                 goto notpresent;
