@@ -239,6 +239,9 @@ typedef struct mem_ctx {
     uint64_t ranges, pages;
 } mem_ctx;
 
+/* Ranges printed by one `info mem` at most. */
+#define MEM_MAX_RANGES 100000
+
 static void mem_flush(mem_ctx *mc)
 {
     if (!mc->have)
@@ -266,7 +269,7 @@ static int mem_leaf(void *opaque, uint64_t lin, uint64_t gpa, uint64_t size,
     mem_flush(mc);
     *mc = (mem_ctx){mc->x, true, lin, gpa, size, perm, mc->ranges,
                     mc->pages};
-    return 0;
+    return mc->ranges >= MEM_MAX_RANGES;
 }
 
 void cmd_info_mem(mon_ctx *x)
@@ -278,8 +281,12 @@ void cmd_info_mem(mon_ctx *x)
     mon_printf(x, "linear range                      size             "
                "physical         rights\n");
     mem_ctx mc = {.x = x};
-    vp_debug_mappings(c, mem_leaf, &mc);
+    bool complete;
+    vp_debug_mappings(c, mem_leaf, &mc, &complete);
     mem_flush(&mc);
+    if (!complete || mc.ranges > MEM_MAX_RANGES)
+        mon_printf(x, "... (stopped early: the tables describe more than "
+                   "this lists)\n");
     mon_printf(x, "%llu range%s, %llu leaf entr%s (rights: r, w, x, u=user "
                "s=supervisor, g=global)\n", (unsigned long long)mc.ranges,
                mc.ranges == 1 ? "" : "s", (unsigned long long)mc.pages,

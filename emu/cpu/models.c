@@ -9,6 +9,34 @@
 
 #include <string.h>
 
+/* Leaf 1 and leaf 80000001H flags that vp-intel and vp-icx share: both
+ * parts report the same set there and differ in leaf 7 only. */
+#define INTEL_CORE_F1_ECX                                                  \
+    (FEAT_BIT(SSE3) | FEAT_BIT(PCLMULQDQ) | FEAT_BIT(DTES64) |             \
+     FEAT_BIT(MONITOR) | FEAT_BIT(DS_CPL) | FEAT_BIT(VMX) |                \
+     FEAT_BIT(SMX) | FEAT_BIT(EIST) | FEAT_BIT(TM2) |                      \
+     FEAT_BIT(SSSE3) | FEAT_BIT(SDBG) | FEAT_BIT(FMA) |                    \
+     FEAT_BIT(CX16) | FEAT_BIT(XTPR) | FEAT_BIT(PDCM) |                    \
+     FEAT_BIT(PCID) | FEAT_BIT(SSE4_1) | FEAT_BIT(SSE4_2) |                \
+     FEAT_BIT(X2APIC) | FEAT_BIT(MOVBE) | FEAT_BIT(POPCNT) |               \
+     FEAT_BIT(TSC_DEADLINE) | FEAT_BIT(AES) | FEAT_BIT(XSAVE) |            \
+     FEAT_BIT(AVX) | FEAT_BIT(F16C) | FEAT_BIT(RDRAND))
+#define INTEL_CORE_F1_EDX                                                  \
+    (FEAT_BIT(FPU) | FEAT_BIT(VME) | FEAT_BIT(DE) |                        \
+     FEAT_BIT(PSE) | FEAT_BIT(TSC) | FEAT_BIT(MSR) |                       \
+     FEAT_BIT(PAE) | FEAT_BIT(MCE) | FEAT_BIT(CX8) |                       \
+     FEAT_BIT(APIC) | FEAT_BIT(SEP) | FEAT_BIT(MTRR) |                     \
+     FEAT_BIT(PGE) | FEAT_BIT(MCA) | FEAT_BIT(CMOV) |                      \
+     FEAT_BIT(PAT) | FEAT_BIT(PSE36) | FEAT_BIT(CLFSH) |                   \
+     FEAT_BIT(DS) | FEAT_BIT(ACPI) | FEAT_BIT(MMX) |                       \
+     FEAT_BIT(FXSR) | FEAT_BIT(SSE) | FEAT_BIT(SSE2) |                     \
+     FEAT_BIT(SS) | FEAT_BIT(HTT) | FEAT_BIT(TM) | FEAT_BIT(PBE))
+#define INTEL_CORE_E1_ECX                                                  \
+    (FEAT_BIT(LAHF_LM) | FEAT_BIT(ABM) | FEAT_BIT(PREFETCHW))
+#define INTEL_CORE_E1_EDX                                                  \
+    (FEAT_BIT(SYSCALL) | FEAT_BIT(NX) | FEAT_BIT(PAGE1GB) |                \
+     FEAT_BIT(RDTSCP) | FEAT_BIT(LM))
+
 /* ---- vp-intel: Intel Core i7-6700K (Skylake-S, 06_5EH stepping 3) ---- */
 
 static const vp_cpuid_leaf skylake_leaves[] = {
@@ -59,24 +87,8 @@ const vp_cpu_model vp_cpu_models[] = {
         .max_leaf = 0x16,
         .max_ext_leaf = 0x80000008,
         .signature = 0x000506e3,
-        .f1_ecx = FEAT_BIT(SSE3) | FEAT_BIT(PCLMULQDQ) | FEAT_BIT(DTES64) |
-                  FEAT_BIT(MONITOR) | FEAT_BIT(DS_CPL) | FEAT_BIT(VMX) |
-                  FEAT_BIT(SMX) | FEAT_BIT(EIST) | FEAT_BIT(TM2) |
-                  FEAT_BIT(SSSE3) | FEAT_BIT(SDBG) | FEAT_BIT(FMA) |
-                  FEAT_BIT(CX16) | FEAT_BIT(XTPR) | FEAT_BIT(PDCM) |
-                  FEAT_BIT(PCID) | FEAT_BIT(SSE4_1) | FEAT_BIT(SSE4_2) |
-                  FEAT_BIT(X2APIC) | FEAT_BIT(MOVBE) | FEAT_BIT(POPCNT) |
-                  FEAT_BIT(TSC_DEADLINE) | FEAT_BIT(AES) | FEAT_BIT(XSAVE) |
-                  FEAT_BIT(AVX) | FEAT_BIT(F16C) | FEAT_BIT(RDRAND),
-        .f1_edx = FEAT_BIT(FPU) | FEAT_BIT(VME) | FEAT_BIT(DE) |
-                  FEAT_BIT(PSE) | FEAT_BIT(TSC) | FEAT_BIT(MSR) |
-                  FEAT_BIT(PAE) | FEAT_BIT(MCE) | FEAT_BIT(CX8) |
-                  FEAT_BIT(APIC) | FEAT_BIT(SEP) | FEAT_BIT(MTRR) |
-                  FEAT_BIT(PGE) | FEAT_BIT(MCA) | FEAT_BIT(CMOV) |
-                  FEAT_BIT(PAT) | FEAT_BIT(PSE36) | FEAT_BIT(CLFSH) |
-                  FEAT_BIT(DS) | FEAT_BIT(ACPI) | FEAT_BIT(MMX) |
-                  FEAT_BIT(FXSR) | FEAT_BIT(SSE) | FEAT_BIT(SSE2) |
-                  FEAT_BIT(SS) | FEAT_BIT(HTT) | FEAT_BIT(TM) | FEAT_BIT(PBE),
+        .f1_ecx = INTEL_CORE_F1_ECX,
+        .f1_edx = INTEL_CORE_F1_EDX,
         .f7_ebx = FEAT_BIT(FSGSBASE) | FEAT_BIT(TSC_ADJUST) | FEAT_BIT(SGX) |
                   FEAT_BIT(BMI1) | FEAT_BIT(HLE) | FEAT_BIT(AVX2) |
                   FEAT_BIT(FDP_EXCPTN) | FEAT_BIT(SMEP) | FEAT_BIT(BMI2) |
@@ -86,9 +98,8 @@ const vp_cpu_model vp_cpu_models[] = {
                   FEAT_BIT(INTEL_PT),
         .f7_ecx = 0,
         .f7_edx = FEAT_BIT(MD_CLEAR) | FEAT_BIT(SPEC_CTRL),
-        .e1_ecx = FEAT_BIT(LAHF_LM) | FEAT_BIT(ABM) | FEAT_BIT(PREFETCHW),
-        .e1_edx = FEAT_BIT(SYSCALL) | FEAT_BIT(NX) | FEAT_BIT(PAGE1GB) |
-                  FEAT_BIT(RDTSCP) | FEAT_BIT(LM),
+        .e1_ecx = INTEL_CORE_E1_ECX,
+        .e1_edx = INTEL_CORE_E1_EDX,
         .brand = "Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz",
         .phys_bits = 39,
         .lin_bits = 48,
@@ -106,24 +117,8 @@ const vp_cpu_model vp_cpu_models[] = {
         .max_leaf = 0x1b,
         .max_ext_leaf = 0x80000008,
         .signature = 0x000606a6,
-        .f1_ecx = FEAT_BIT(SSE3) | FEAT_BIT(PCLMULQDQ) | FEAT_BIT(DTES64) |
-                  FEAT_BIT(MONITOR) | FEAT_BIT(DS_CPL) | FEAT_BIT(VMX) |
-                  FEAT_BIT(SMX) | FEAT_BIT(EIST) | FEAT_BIT(TM2) |
-                  FEAT_BIT(SSSE3) | FEAT_BIT(SDBG) | FEAT_BIT(FMA) |
-                  FEAT_BIT(CX16) | FEAT_BIT(XTPR) | FEAT_BIT(PDCM) |
-                  FEAT_BIT(PCID) | FEAT_BIT(SSE4_1) | FEAT_BIT(SSE4_2) |
-                  FEAT_BIT(X2APIC) | FEAT_BIT(MOVBE) | FEAT_BIT(POPCNT) |
-                  FEAT_BIT(TSC_DEADLINE) | FEAT_BIT(AES) | FEAT_BIT(XSAVE) |
-                  FEAT_BIT(AVX) | FEAT_BIT(F16C) | FEAT_BIT(RDRAND),
-        .f1_edx = FEAT_BIT(FPU) | FEAT_BIT(VME) | FEAT_BIT(DE) |
-                  FEAT_BIT(PSE) | FEAT_BIT(TSC) | FEAT_BIT(MSR) |
-                  FEAT_BIT(PAE) | FEAT_BIT(MCE) | FEAT_BIT(CX8) |
-                  FEAT_BIT(APIC) | FEAT_BIT(SEP) | FEAT_BIT(MTRR) |
-                  FEAT_BIT(PGE) | FEAT_BIT(MCA) | FEAT_BIT(CMOV) |
-                  FEAT_BIT(PAT) | FEAT_BIT(PSE36) | FEAT_BIT(CLFSH) |
-                  FEAT_BIT(DS) | FEAT_BIT(ACPI) | FEAT_BIT(MMX) |
-                  FEAT_BIT(FXSR) | FEAT_BIT(SSE) | FEAT_BIT(SSE2) |
-                  FEAT_BIT(SS) | FEAT_BIT(HTT) | FEAT_BIT(TM) | FEAT_BIT(PBE),
+        .f1_ecx = INTEL_CORE_F1_ECX,
+        .f1_edx = INTEL_CORE_F1_EDX,
         .f7_ebx = FEAT_BIT(FSGSBASE) | FEAT_BIT(TSC_ADJUST) | FEAT_BIT(SGX) |
                   FEAT_BIT(BMI1) | FEAT_BIT(HLE) | FEAT_BIT(AVX2) |
                   FEAT_BIT(FDP_EXCPTN) | FEAT_BIT(SMEP) | FEAT_BIT(BMI2) |
@@ -135,9 +130,8 @@ const vp_cpu_model vp_cpu_models[] = {
                   FEAT_BIT(RDPID),
         .f7_edx = FEAT_BIT(MD_CLEAR) | FEAT_BIT(SPEC_CTRL) |
                   FEAT_BIT(ARCH_CAP),
-        .e1_ecx = FEAT_BIT(LAHF_LM) | FEAT_BIT(ABM) | FEAT_BIT(PREFETCHW),
-        .e1_edx = FEAT_BIT(SYSCALL) | FEAT_BIT(NX) | FEAT_BIT(PAGE1GB) |
-                  FEAT_BIT(RDTSCP) | FEAT_BIT(LM),
+        .e1_ecx = INTEL_CORE_E1_ECX,
+        .e1_edx = INTEL_CORE_E1_EDX,
         .brand = "Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz",
         .phys_bits = 46,
         .lin_bits = 57,

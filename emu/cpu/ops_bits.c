@@ -38,12 +38,13 @@ static void logic_flags(vp_cpu *c, unsigned size, uint64_t res, bool cf)
 /* VEX-encoded general-purpose instructions (SDM Vol 2A, Chapter 2,
  * exception class "Type 13"): #UD when the feature is not advertised, and
  * in real-address and virtual-8086 mode, where VEX does not exist. The
- * decoder already turned VEX.L = 1 and prefixes before VEX into #UD. */
-static int vex_check(vp_cpu *c, int feat)
+ * decoder already turned VEX.L = 1 and prefixes before VEX into #UD.
+ * Then reads the r/m operand, which every such instruction has. */
+static int vex_rd_e(vp_cpu *c, const vp_insn *i, int feat, uint64_t *v)
 {
     if (!vp_cpu_has(c, feat) || !(c->cr0 & CR0_PE) || c->v86)
         return vp_raise(c, EXC_UD);
-    return VP_OK;
+    return rd_e(c, i, i->osize, v);
 }
 
 static uint64_t vex_src(const vp_cpu *c, const vp_insn *i)
@@ -112,10 +113,8 @@ int op_lzcnt(vp_cpu *c, const vp_insn *i)
  * OF, CF cleared. */
 int op_andn(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI1);
     uint64_t b;
-    if (!r)
-        r = rd_e(c, i, i->osize, &b);
+    int r = vex_rd_e(c, i, FEAT_BMI1, &b);
     if (r)
         return r;
     uint64_t res = ~vex_src(c, i) & b & size_mask(i->osize);
@@ -128,10 +127,8 @@ int op_andn(vp_cpu *c, const vp_insn *i)
  * the operand read as zero. ZF from the result; CF, OF cleared. */
 int op_bextr(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI1);
     uint64_t v;
-    if (!r)
-        r = rd_e(c, i, i->osize, &v);
+    int r = vex_rd_e(c, i, FEAT_BMI1, &v);
     if (r)
         return r;
     uint64_t ctl = vex_src(c, i);
@@ -151,10 +148,8 @@ int op_bextr(vp_cpu *c, const vp_insn *i)
  * OF cleared in all three. */
 int op_bls(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI1);
     uint64_t v;
-    if (!r)
-        r = rd_e(c, i, i->osize, &v);
+    int r = vex_rd_e(c, i, FEAT_BMI1, &v);
     if (r)
         return r;
     uint64_t m = size_mask(i->osize), res;
@@ -176,10 +171,8 @@ int op_bls(vp_cpu *c, const vp_insn *i)
  * cleared. */
 int op_bzhi(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI2);
     uint64_t v;
-    if (!r)
-        r = rd_e(c, i, i->osize, &v);
+    int r = vex_rd_e(c, i, FEAT_BMI2, &v);
     if (r)
         return r;
     unsigned n = vex_src(c, i) & 0xff, bits = i->osize * 8;
@@ -194,10 +187,8 @@ int op_bzhi(vp_cpu *c, const vp_insn *i)
  * when both name one register). Flags unaffected. */
 int op_mulx(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI2);
     uint64_t b;
-    if (!r)
-        r = rd_e(c, i, i->osize, &b);
+    int r = vex_rd_e(c, i, FEAT_BMI2, &b);
     if (r)
         return r;
     uint64_t a = reg_read(c, R_DX, i->osize, false), lo, hi;
@@ -219,10 +210,8 @@ int op_mulx(vp_cpu *c, const vp_insn *i)
  * unaffected. */
 int op_pdep_pext(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI2);
     uint64_t mask;
-    if (!r)
-        r = rd_e(c, i, i->osize, &mask);
+    int r = vex_rd_e(c, i, FEAT_BMI2, &mask);
     if (r)
         return r;
     uint64_t src = vex_src(c, i), res = 0, k = 1;
@@ -243,10 +232,8 @@ int op_pdep_pext(vp_cpu *c, const vp_insn *i)
  * unaffected. */
 int op_rorx(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI2);
     uint64_t v;
-    if (!r)
-        r = rd_e(c, i, i->osize, &v);
+    int r = vex_rd_e(c, i, FEAT_BMI2, &v);
     if (r)
         return r;
     unsigned bits = i->osize * 8, k = (unsigned)i->imm & (bits - 1);
@@ -260,10 +247,8 @@ int op_rorx(vp_cpu *c, const vp_insn *i)
  * bits). Flags unaffected. */
 int op_shiftx(vp_cpu *c, const vp_insn *i)
 {
-    int r = vex_check(c, FEAT_BMI2);
     uint64_t v;
-    if (!r)
-        r = rd_e(c, i, i->osize, &v);
+    int r = vex_rd_e(c, i, FEAT_BMI2, &v);
     if (r)
         return r;
     unsigned cnt = vex_src(c, i) & (i->osize * 8 - 1);

@@ -337,8 +337,11 @@ int vp_task_switch(vp_cpu *c, uint16_t sel, int source, uint32_t ext,
             return r;
         vp_set_sp(c, st.ssize, st.sp);
     }
+    /* The new TSS's T flag: a debug trap once the switch is complete,
+     * before the new task's first instruction, with DR6.BT set (SDM Vol
+     * 3A, "Task-State Segment (TSS)"; Vol 3B, "Task-Switch Exception
+     * Condition"). */
     if (t.trap)
-        VP_UNIMPL_ONCE(&c->m->trace,
-                       "TSS debug trap flag (T): no #DB after task switch");
+        vp_dr_raise_db(c, DR6_BT);
     return VP_OK;
 }

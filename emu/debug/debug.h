@@ -184,9 +184,14 @@ int vp_debug_walk(vp_cpu *c, uint64_t lin, vp_walk_trace *t);
  * one call per leaf entry (a 4-KiB, 2-MiB, 4-MiB or 1-GiB page). With
  * paging off, one call for [0, 4 GiB) (or the physical address width in
  * long mode) identity-mapped. `fn` returns nonzero to stop early.
- * Returns the number of leaves reported. */
+ * A guest's tables can describe far more than can be listed (tables that
+ * point at themselves at every level), so the walk reads at most
+ * VP_DBG_MAX_ENTRIES entries. Returns the number of leaves reported, and
+ * sets *complete (if non-NULL) to whether every entry was looked at. */
+#define VP_DBG_MAX_ENTRIES (1ull << 24)
 typedef int (*vp_mapping_fn)(void *opaque, uint64_t lin, uint64_t gpa,
                              uint64_t size, unsigned perm);
-uint64_t vp_debug_mappings(vp_cpu *c, vp_mapping_fn fn, void *opaque);
+uint64_t vp_debug_mappings(vp_cpu *c, vp_mapping_fn fn, void *opaque,
+                           bool *complete);
 
 #endif

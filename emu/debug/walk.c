@@ -256,7 +256,9 @@ typedef struct enum_ctx {
     vp_mapping_fn fn;
     void *opaque;
     uint64_t count;
+    uint64_t entries;     /* read so far (VP_DBG_MAX_ENTRIES) */
     bool stop;
+    bool truncated;
 } enum_ctx;
 
 static uint64_t canonical(vp_paging_mode mode, uint64_t lin)
@@ -278,6 +280,10 @@ static void enum_table(enum_ctx *x, uint64_t table, int level, uint64_t base,
                          ? 30 : level_shift(mode, level);
     for (unsigned i = 0; i < n && !x->stop; i++) {
         uint64_t e;
+        if (++x->entries > VP_DBG_MAX_ENTRIES) {
+            x->stop = x->truncated = true;
+            return;
+        }
         if (!read_entry(x->c, table + (uint64_t)i * esize, esize, &e))
             return;
         entry_info d = decode_entry(x->c, mode, level, e);
@@ -295,10 +301,13 @@ static void enum_table(enum_ctx *x, uint64_t table, int level, uint64_t base,
     }
 }
 
-uint64_t vp_debug_mappings(vp_cpu *c, vp_mapping_fn fn, void *opaque)
+uint64_t vp_debug_mappings(vp_cpu *c, vp_mapping_fn fn, void *opaque,
+                           bool *complete)
 {
     enum_ctx x = {.c = c, .mode = vp_debug_paging_mode(c), .fn = fn,
                   .opaque = opaque};
+    if (complete)
+        *complete = true;
     if (x.mode == VP_PAGING_NONE) {
         uint64_t size = 1ull << 32;
         if (c->long_mode && c->model)
@@ -308,5 +317,7 @@ uint64_t vp_debug_mappings(vp_cpu *c, vp_mapping_fn fn, void *opaque)
     }
     enum_table(&x, top_table(c, x.mode), top_level(x.mode), 0,
                VP_PERM_W | VP_PERM_U | VP_PERM_X);
+    if (complete)
+        *complete = !x.truncated;
     return x.count;
 }

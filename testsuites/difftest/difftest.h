@@ -87,14 +87,15 @@ typedef struct dt_result {
 
 #define DT_GROUP_BYTES 96
 
-/* Relocations applied when groups are placed (minimisation moves them). */
-enum { FIX_NONE, FIX_RIP_DISP32, FIX_SP_DISP32, FIX_CODE_IMM32 };
+/* Relocations applied when groups are placed (minimisation moves them):
+ * RIP-relative operands keep pointing at their absolute target. */
+enum { FIX_NONE, FIX_RIP_DISP32 };
 
 typedef struct dt_fix {
     uint8_t kind;              /* FIX_* */
     uint8_t at;                /* offset of the 32-bit field in the group */
     uint8_t end;               /* FIX_RIP_DISP32: end of that instruction */
-    int32_t val;               /* target (RIP/SP: absolute; CODE: offset in group) */
+    int32_t val;               /* the absolute target */
 } dt_fix;
 
 /* A group: the instruction under test with the setup instructions that
@@ -109,7 +110,6 @@ typedef struct dt_group {
     uint16_t def;              /* flags written with defined values */
     uint16_t undef;            /* flags the SDM leaves undefined */
     int16_t sp_delta;          /* net RSP change */
-    uint8_t sp_used;           /* the group addresses memory through RSP */
     uint8_t nfix;
     dt_fix fix[3];
 } dt_group;

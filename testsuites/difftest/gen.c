@@ -1710,7 +1710,6 @@ static void g_popseg(gctx *g, const tmpl *t)
     /* push imm8/imm32 with the selector, then POP DS/ES/SS (32-bit) or
      * MOV DS/ES/SS, r16 (both modes). */
     uint16_t sel = rp(&g->r, 70) ? 0x2b : pick_sel(g);
-    unsigned word = g->mode == 64 ? 8 : 4;
     if (g->mode == 32 && rp(&g->r, 60)) {
         uint8_t b[5] = {0x68};
         uint32_t v = sel;
@@ -1719,7 +1718,6 @@ static void g_popseg(gctx *g, const tmpl *t)
         static const uint8_t pops[] = {0x07, 0x17, 0x1f, 0x1f, 0x07};
         uint8_t op = pops[rn(&g->r, sizeof(pops))];
         emit_raw(g, &op, 1, 0, 0, 0);
-        (void)word;
         return;
     }
     wide_regs(g);
@@ -2396,8 +2394,7 @@ static const tmpl tmpls[] = {
     {"fault", g_fault, 0, MB, 1, 0, NULL, true},
     {"int", g_int, 0, MB, 1, 0, NULL, true},
     {"into", g_int, 1, M32, 1, 0, NULL, false},
-    {"bound", g_bound, 0, M32, 1, 0,
-     "Vanderpool bug: BOUND (62) is not decoded (#UD instead of #BR)", true},
+    {"bound", g_bound, 0, M32, 1, 0, NULL, true},
     {"lar", g_lar, 0, MB, 1, 0, NULL, false},
     {"lsl", g_lar, 1, MB, 1, 0, NULL, false},
     {"verr", g_lar, 2, MB, 1, 0, NULL, false},

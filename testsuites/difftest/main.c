@@ -669,7 +669,8 @@ int main(int argc, char **argv)
     if (!opt.quiet) {
         printf("difftest: seed %" PRIu64 ", model %s, modes %s, features:",
                opt.seed, opt.model,
-               opt.gen.mode ? (opt.gen.mode == 64 ? "64" : "32") : "64+32");
+               opt.gen.mode ? (opt.gen.mode == 64 ? "64" : "32")
+                            : opt.code ? "64" : "64+32");
         for (int f = 1; f < DT_F_COUNT; f++)
             if (feats >> f & 1)
                 printf(" %s", dt_feature_name(f));

@@ -146,6 +146,17 @@ def test_gdb_hardware_breakpoint_and_exit(stub, elf):
     assert "FAIL: magic word intact" in stdout
 
 
+def test_gdb_read_and_access_watchpoints(stub, elf):
+    s = stub("-S")
+    out = gdb(elf, s.port, "rwatch ring.magic", "continue", "info line *$pc",
+              "delete", "awatch ring.pushes", "continue", "kill")
+    # Nothing reads the magic word until test_main checks it.
+    assert "Hardware read watchpoint 1: ring.magic" in out
+    assert "Value = 4104" in out, out
+    assert re.search(r"in test_main|test_main \(\)", out), out
+    assert "Hardware access (read/write) watchpoint 2: ring.pushes" in out
+
+
 def test_gdb_register_and_memory_writes(stub, elf):
     s = stub("-S")
     out = gdb(elf, s.port, "break ring_push", "continue",

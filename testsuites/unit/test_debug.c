@@ -307,7 +307,7 @@ START_TEST(walk_32bit_and_pae)
     for (uint64_t a = 0; a < 0x800000; a += 0x1000)
         check_against_cpu(a);
     leaves l = {0};
-    vp_debug_mappings(c, leaf, &l);
+    vp_debug_mappings(c, leaf, &l, NULL);
     ck_assert_int_eq(l.n, 2);
     ck_assert_uint_eq(l.lin[0], 0x5000);
     ck_assert_uint_eq(l.gpa[0], 0x7000);
@@ -330,7 +330,7 @@ START_TEST(walk_32bit_and_pae)
     check_against_cpu(0xc0012345);
     check_against_cpu(0x80000000);
     memset(&l, 0, sizeof(l));
-    vp_debug_mappings(c, leaf, &l);
+    vp_debug_mappings(c, leaf, &l, NULL);
     ck_assert_int_eq(l.n, 1);
     ck_assert_uint_eq(l.lin[0], 0xc0000000);
     /* A reserved bit (bit 13 of a 2-MiB PDE) fails both walks. */
@@ -344,10 +344,38 @@ END_TEST
 START_TEST(mappings_of_identity_map)
 {
     leaves l = {0};
-    uint64_t n = vp_debug_mappings(c, leaf, &l);
+    bool complete;
+    uint64_t n = vp_debug_mappings(c, leaf, &l, &complete);
     ck_assert_uint_eq(n, 2048);                 /* 4 GiB of 2-MiB pages */
+    ck_assert(complete);
     ck_assert_uint_eq(l.lin[1], 2ull << 20);
     ck_assert_uint_eq(l.size[0], 2ull << 20);
+}
+END_TEST
+
+static int count_only(void *opaque, uint64_t lin, uint64_t gpa,
+                      uint64_t size, unsigned perm)
+{
+    (*(uint64_t *)opaque)++;
+    return 0;
+}
+
+START_TEST(mappings_of_self_referencing_tables_end)
+{
+    /* Every PML4 entry points at the PML4 itself: as a 4-level tree that
+     * is 512^4 pages. The enumeration stops, and says so. */
+    uint64_t pml4 = 0x70000;
+    for (int i = 0; i < 512; i++)
+        wr(pml4 + 8 * (uint64_t)i, pml4 | 0x3, 8);
+    c->cr3 = pml4;
+    uint64_t n = 0;
+    bool complete = true;
+    vp_debug_mappings(c, count_only, &n, &complete);
+    ck_assert(!complete);
+    ck_assert_uint_le(n, VP_DBG_MAX_ENTRIES);
+    vp_walk_trace t;
+    ck_assert_int_eq(vp_debug_walk(c, 0x12345678, &t), 0);
+    ck_assert_int_eq(t.nlevels, 4);
 }
 END_TEST
 
@@ -367,6 +395,7 @@ static Suite *suite(void)
     tcase_add_test(t, walk_four_level_with_4k_pages);
     tcase_add_test(t, walk_32bit_and_pae);
     tcase_add_test(t, mappings_of_identity_map);
+    tcase_add_test(t, mappings_of_self_referencing_tables_end);
     suite_add_tcase(s, t);
     return s;
 }
