@@ -237,6 +237,24 @@ static inline int VP_MUST_CHECK rd_e(vp_cpu *c, const vp_insn *i,
     return VP_OK;
 }
 
+/* The E operand of a read-modify-write instruction: a memory operand is
+ * checked for writing before it is read (vp_read_seg_rmw). */
+static inline int VP_MUST_CHECK rd_e_rmw(vp_cpu *c, const vp_insn *i,
+                                         unsigned size, uint64_t *v)
+{
+    if (i->flags & I_MEM) {
+        uint64_t ea = insn_ea(c, i);
+        uint8_t *h = mem_fast(c, i->seg, ea, size, TLB_WRITE);
+        if (VP_LIKELY(h != NULL)) {
+            *v = load_n(h, size);
+            return VP_OK;
+        }
+        return vp_read_seg_rmw(c, i->seg, ea, size, v);
+    }
+    *v = reg_read(c, i->rm, size, i->flags & I_REX);
+    return VP_OK;
+}
+
 static inline int VP_MUST_CHECK wr_e(vp_cpu *c, const vp_insn *i,
                                      unsigned size, uint64_t v)
 {

@@ -59,6 +59,10 @@ int vp_read_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
 int vp_write_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
                  uint64_t val) VP_MUST_CHECK;
 
+/* The read of a read-modify-write operand: checked for writing first. */
+int vp_read_seg_rmw(vp_cpu *c, int seg, uint64_t off, unsigned size,
+                    uint64_t *val) VP_MUST_CHECK;
+
 /* Stack helpers using SS, the current stack-address size and RSP. */
 int vp_push(vp_cpu *c, unsigned size, uint64_t val) VP_MUST_CHECK;
 int vp_pop(vp_cpu *c, unsigned size, uint64_t *val) VP_MUST_CHECK;

@@ -307,8 +307,7 @@ static int deliver_long(vp_cpu *c, event *e)
     uint16_t old_ss = c->seg[S_SS].sel, old_cs = c->seg[S_CS].sel;
     if (inner) {
         /* A null SS with RPL = new CPL. */
-        vp_seg_null(c, &c->seg[S_SS], (uint16_t)dpl);
-        c->seg[S_SS].attr |= dpl << 5;
+        vp_seg_null_ss(c, &c->seg[S_SS], (uint16_t)dpl, dpl);
     }
     r = vp_enter_cs(c, &cs, gate_sel(lo), inner ? dpl : cpl,
                     gate_off(lo, hi, 8), e->ext);
@@ -540,22 +539,11 @@ static int iret_prot(vp_cpu *c, unsigned osize, bool *committed)
 
     uint16_t sel = (uint16_t)csv;
     unsigned cpl = (unsigned)c->cpl, rpl = sel & 3u;
-    if (!(sel & ~3u))
-        return vp_raise_err(c, EXC_GP, 0);
-    uint64_t lo, hi, addr;
-    r = vp_desc_read(c, sel, EXC_GP, 0, &lo, &hi, false, &addr);
+    uint64_t lo, addr;
+    vp_seg cs;
+    r = vp_check_return_cs(c, sel, &cs, &lo, &addr);
     if (r)
         return r;
-    vp_seg cs;
-    vp_desc_to_seg(lo, 0, sel, &cs);
-    unsigned dpl = SEGA_DPL(cs.attr);
-    if (!seg_code(cs.attr) || rpl < cpl ||
-        (seg_conforming(cs.attr) ? dpl > rpl : dpl != rpl))
-        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-    if (!(cs.attr & SEGA_P))
-        return vp_raise_err(c, EXC_NP, sel_err(sel, 0));
-    if (c->long_mode && (cs.attr & SEGA_L) && (cs.attr & SEGA_DB))
-        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
 
     uint64_t new_flags = iret_flags(c, fl, osize);
     ip &= size_mask(osize);
@@ -579,36 +567,18 @@ static int iret_prot(vp_cpu *c, unsigned osize, bool *committed)
         r = vp_stack_pop(c, &st, osize, &ssv);
     if (r)
         return r;
-    uint16_t ss_sel = (uint16_t)ssv;
-    bool to64 = c->long_mode && (cs.attr & SEGA_L);
     vp_seg ss;
     uint64_t ss_addr = 0, ss_lo = 0;
-    if (!(ss_sel & ~3u)) {
-        /* SDM Vol 2 IRET, "IA-32e-MODE-RETURN": a null SS only returning
-         * to 64-bit code at CPL < 3 with SS.RPL = the new CPL. */
-        if (!to64 || rpl == 3 || (ss_sel & 3u) != rpl)
-            return vp_raise_err(c, EXC_GP, 0);
-        ss = c->seg[S_SS];
-        vp_seg_null(c, &ss, ss_sel);
-        ss.attr |= rpl << 5;
-    } else {
-        r = vp_desc_read(c, ss_sel, EXC_GP, 0, &ss_lo, &hi, false, &ss_addr);
-        if (r)
-            return r;
-        vp_desc_to_seg(ss_lo, 0, ss_sel, &ss);
-        if ((ss_sel & 3u) != rpl || !seg_writable(ss.attr) ||
-            SEGA_DPL(ss.attr) != rpl)
-            return vp_raise_err(c, EXC_GP, sel_err(ss_sel, 0));
-        if (!(ss.attr & SEGA_P))
-            return vp_raise_err(c, EXC_SS, sel_err(ss_sel, 0));
+    bool ss_null = !((uint16_t)ssv & ~3u);
+    r = vp_check_return_ss(c, (uint16_t)ssv, &cs, &ss, &ss_addr, &ss_lo);
+    if (!r && !ss_null)
         r = vp_desc_set_bits(c, ss_addr, ss_lo, 1);
-        if (r)
-            return r;
-        ss.attr |= 1;
-    }
-    r = vp_desc_set_bits(c, addr, lo, 1);
+    if (!r)
+        r = vp_desc_set_bits(c, addr, lo, 1);
     if (r)
         return r;
+    if (!ss_null)
+        ss.attr |= 1;
     c->flags = new_flags;
     c->seg[S_SS] = ss;
     r = vp_enter_cs(c, &cs, sel, rpl, ip, 0);

@@ -71,7 +71,8 @@ static int wr_e_rmw(vp_cpu *c, const vp_insn *i, unsigned size, uint64_t v,
 int op_alu_eg(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a;
-    int r = rd_e(c, i, i->osize, &a);
+    int r = i->sub == 7 ? rd_e(c, i, i->osize, &a)
+                       : rd_e_rmw(c, i, i->osize, &a);
     if (r)
         return r;
     lf_state s;
@@ -104,7 +105,8 @@ int op_alu_ai(vp_cpu *c, const vp_insn *i)
 int op_alu_ei(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a, b = i->op == 0x83 ? sign_ext(i->imm, 1) : i->imm;
-    int r = rd_e(c, i, i->osize, &a);
+    int r = i->sub == 7 ? rd_e(c, i, i->osize, &a)
+                       : rd_e_rmw(c, i, i->osize, &a);
     if (r)
         return r;
     lf_state s;
@@ -151,7 +153,7 @@ static uint64_t incdec(vp_cpu *c, bool dec, unsigned size, uint64_t a)
 int op_incdec(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a;
-    int r = rd_e(c, i, i->osize, &a);
+    int r = rd_e_rmw(c, i, i->osize, &a);
     if (r)
         return r;
     lf_state s;
@@ -169,7 +171,7 @@ int op_incdec_r(vp_cpu *c, const vp_insn *i)
 int op_not(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a;
-    int r = rd_e(c, i, i->osize, &a);
+    int r = rd_e_rmw(c, i, i->osize, &a);
     if (r)
         return r;
     return wr_e(c, i, i->osize, ~a & size_mask(i->osize));
@@ -178,7 +180,7 @@ int op_not(vp_cpu *c, const vp_insn *i)
 int op_neg(vp_cpu *c, const vp_insn *i)
 {
     uint64_t a;
-    int r = rd_e(c, i, i->osize, &a);
+    int r = rd_e_rmw(c, i, i->osize, &a);
     if (r)
         return r;
     uint64_t res = (0 - a) & size_mask(i->osize);
@@ -400,7 +402,7 @@ int op_shift(vp_cpu *c, const vp_insn *i)
         cnt = (unsigned)i->imm;
     cnt &= size == 8 ? 0x3f : 0x1f;
     uint64_t a;
-    int r = rd_e(c, i, size, &a);
+    int r = rd_e_rmw(c, i, size, &a);
     if (r)
         return r;
     /* A zero count changes no flag, but the destination is still written
@@ -481,7 +483,7 @@ int op_shld_shrd(vp_cpu *c, const vp_insn *i)
                                                       : (c->gpr[R_CX] & 0xff);
     cnt &= size == 8 ? 0x3f : 0x1f;
     uint64_t a;
-    int r = rd_e(c, i, size, &a);
+    int r = rd_e_rmw(c, i, size, &a);
     if (r)
         return r;
     if (cnt == 0)
@@ -526,7 +528,8 @@ static int bt_common(vp_cpu *c, const vp_insn *i, int64_t bitoff, bool reg_off)
         uint64_t ea = (insn_ea(c, i) + (uint64_t)(unit * (int64_t)size)) &
                       size_mask(i->asize);
         unsigned bit = (unsigned)(bitoff & (bits - 1));
-        r = vp_read_seg(c, i->seg, ea, size, &v);
+        r = i->sub == 0 ? vp_read_seg(c, i->seg, ea, size, &v)
+                        : vp_read_seg_rmw(c, i->seg, ea, size, &v);
         if (r)
             return r;
         bool cf = (v >> bit) & 1;
@@ -596,7 +599,7 @@ int op_cmpxchg(vp_cpu *c, const vp_insn *i)
 {
     unsigned size = i->osize;
     uint64_t d;
-    int r = rd_e(c, i, size, &d);
+    int r = rd_e_rmw(c, i, size, &d);
     if (r)
         return r;
     uint64_t acc = reg_read(c, R_AX, size, false);
@@ -622,7 +625,7 @@ int op_cmpxchg8b(vp_cpu *c, const vp_insn *i)
     if (!(i->flags & I_MEM))
         return vp_raise(c, EXC_UD);
     uint64_t ea = insn_ea(c, i), v;
-    int r = vp_read_seg(c, i->seg, ea, 8, &v);
+    int r = vp_read_seg_rmw(c, i->seg, ea, 8, &v);
     if (r)
         return r;
     uint64_t cmp = (c->gpr[R_DX] << 32) | (c->gpr[R_AX] & 0xffffffff);
@@ -647,7 +650,7 @@ int op_cmpxchg8b(vp_cpu *c, const vp_insn *i)
 int op_xadd(vp_cpu *c, const vp_insn *i)
 {
     uint64_t d;
-    int r = rd_e(c, i, i->osize, &d);
+    int r = rd_e_rmw(c, i, i->osize, &d);
     if (r)
         return r;
     uint64_t s = rd_g(c, i, i->osize);

@@ -331,9 +331,9 @@ int op_cmpxchg16b(vp_cpu *c, const vp_insn *i)
     if (lin & 15)
         return vp_raise_err(c, EXC_GP, 0);
     uint64_t lo, hi;
-    int r = vp_read_seg(c, i->seg, ea, 8, &lo);
+    int r = vp_read_seg_rmw(c, i->seg, ea, 8, &lo);
     if (!r)
-        r = vp_read_seg(c, i->seg, ea2, 8, &hi);
+        r = vp_read_seg_rmw(c, i->seg, ea2, 8, &hi);
     if (r)
         return r;
     bool eq = lo == c->gpr[R_AX] && hi == c->gpr[R_DX];

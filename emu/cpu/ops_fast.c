@@ -126,7 +126,8 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
             lf_set(c, LF, SZ, r, a, b);                                    \
             return VP_OK;                                                  \
         }                                                                  \
-        int st = mem_read(c, i->seg, ea, SZ, &v);                          \
+        int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &v)            \
+                       : mem_read(c, i->seg, ea, SZ, &v);                  \
         if (st)                                                            \
             return st;                                                     \
         T a = (T)v, r = (T)(EXPR);                                         \
@@ -139,7 +140,15 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
     {                                                                      \
         T b = (T)i->imm;                                                   \
         uint64_t ea = insn_ea(c, i), v;                                    \
-        int st = mem_read(c, i->seg, ea, SZ, &v);                          \
+        uint8_t *h = WRITE ? mem_fast(c, i->seg, ea, SZ, TLB_WRITE) : NULL; \
+        if (VP_LIKELY(h != NULL)) {                                        \
+            T a = (T)load_n(h, SZ), r = (T)(EXPR);                         \
+            store_n(h, SZ, r);                                             \
+            lf_set(c, LF, SZ, r, a, b);                                    \
+            return VP_OK;                                                  \
+        }                                                                  \
+        int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &v)            \
+                       : mem_read(c, i->seg, ea, SZ, &v);                  \
         if (st)                                                            \
             return st;                                                     \
         T a = (T)v, r = (T)(EXPR);                                         \

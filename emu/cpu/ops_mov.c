@@ -124,7 +124,7 @@ int op_lea(vp_cpu *c, const vp_insn *i)
 int op_xchg_eg(vp_cpu *c, const vp_insn *i)
 {
     uint64_t v;
-    int r = rd_e(c, i, i->osize, &v);
+    int r = rd_e_rmw(c, i, i->osize, &v);
     if (r)
         return r;
     r = wr_e(c, i, i->osize, rd_g(c, i, i->osize));

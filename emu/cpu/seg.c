@@ -155,6 +155,14 @@ void vp_seg_null(vp_cpu *c, vp_seg *s, uint16_t sel)
     }
 }
 
+/* A null SS, allowed in IA-32e mode at CPL < 3: its DPL still reads as
+ * the CPL it was loaded for. */
+void vp_seg_null_ss(vp_cpu *c, vp_seg *ss, uint16_t sel, unsigned cpl)
+{
+    vp_seg_null(c, ss, sel);
+    ss->attr |= cpl << 5;
+}
+
 /* ---- segment-register loads ------------------------------------------ */
 
 static int load_data_seg(vp_cpu *c, int seg, uint16_t sel)
@@ -191,8 +199,7 @@ static int load_ss(vp_cpu *c, uint16_t sel)
         /* SDM Vol 2, MOV: a null SS is allowed only in 64-bit mode at
          * CPL < 3 with RPL = CPL. */
         if (c->code_size == 8 && cpl < 3 && rpl == cpl) {
-            vp_seg_null(c, &c->seg[S_SS], sel);
-            c->seg[S_SS].attr |= cpl << 5;
+            vp_seg_null_ss(c, &c->seg[S_SS], sel, cpl);
             return VP_OK;
         }
         return vp_raise_err(c, EXC_GP, 0);
@@ -298,6 +305,55 @@ int vp_check_new_ss(vp_cpu *c, uint16_t sel, unsigned cpl, uint32_t ext,
         return vp_raise_err(c, EXC_TS, sel_err(sel, ext));
     if (!(out->attr & SEGA_P))
         return vp_raise_err(c, EXC_SS, sel_err(sel, ext));
+    return VP_OK;
+}
+
+/* SDM Vol 2 RET and IRET, "RETURN-TO-SAME/OUTER-PRIVILEGE-LEVEL". */
+int vp_check_return_cs(vp_cpu *c, uint16_t sel, vp_seg *cs, uint64_t *lo,
+                       uint64_t *addr)
+{
+    if (!(sel & ~3u))
+        return vp_raise_err(c, EXC_GP, 0);
+    uint64_t hi;
+    int r = vp_desc_read(c, sel, EXC_GP, 0, lo, &hi, false, addr);
+    if (r)
+        return r;
+    vp_desc_to_seg(*lo, 0, sel, cs);
+    unsigned rpl = sel & 3u, dpl = SEGA_DPL(cs->attr), cpl = (unsigned)c->cpl;
+    if (!seg_code(cs->attr) || rpl < cpl ||
+        (seg_conforming(cs->attr) ? dpl > rpl : dpl != rpl))
+        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
+    if (!(cs->attr & SEGA_P))
+        return vp_raise_err(c, EXC_NP, sel_err(sel, 0));
+    if (c->long_mode && (cs->attr & SEGA_L) && (cs->attr & SEGA_DB))
+        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
+    return VP_OK;
+}
+
+int vp_check_return_ss(vp_cpu *c, uint16_t sel, const vp_seg *cs, vp_seg *ss,
+                       uint64_t *addr, uint64_t *lo)
+{
+    unsigned rpl = cs->sel & 3u;
+    if (!(sel & ~3u)) {
+        /* SDM Vol 2 IRET, "IA-32e-MODE-RETURN": a null SS only returning
+         * to 64-bit code at CPL < 3 with SS.RPL = the new CPL. */
+        bool to64 = c->long_mode && (cs->attr & SEGA_L);
+        if (!to64 || rpl == 3 || (sel & 3u) != rpl)
+            return vp_raise_err(c, EXC_GP, 0);
+        *ss = c->seg[S_SS];
+        vp_seg_null_ss(c, ss, sel, rpl);
+        return VP_OK;
+    }
+    uint64_t hi;
+    int r = vp_desc_read(c, sel, EXC_GP, 0, lo, &hi, false, addr);
+    if (r)
+        return r;
+    vp_desc_to_seg(*lo, 0, sel, ss);
+    if ((sel & 3u) != rpl || !seg_writable(ss->attr) ||
+        SEGA_DPL(ss->attr) != rpl)
+        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
+    if (!(ss->attr & SEGA_P))
+        return vp_raise_err(c, EXC_SS, sel_err(sel, 0));
     return VP_OK;
 }
 
@@ -644,8 +700,7 @@ static int call_inner(vp_cpu *c, uint64_t glo, unsigned gsize,
         if (!vp_canonical(c, new_sp))
             return vp_raise_err(c, EXC_SS, 0);
         ss = c->seg[S_SS];
-        vp_seg_null(c, &ss, (uint16_t)dpl);
-        ss.attr |= dpl << 5;
+        vp_seg_null_ss(c, &ss, (uint16_t)dpl, dpl);
     } else {
         uint16_t ss_sel;
         uint64_t ss_addr, ss_lo;
@@ -787,23 +842,12 @@ static int far_ret(vp_cpu *c, unsigned osize, uint16_t imm)
         return VP_OK;
     }
 
-    /* SDM Vol 2 RET, "RETURN-TO-SAME/OUTER-PRIVILEGE-LEVEL" checks. */
-    if (!(sel & ~3u))
-        return vp_raise_err(c, EXC_GP, 0);
-    uint64_t lo, hi, addr;
+    uint64_t lo, addr;
     vp_seg s;
-    r = read_code_desc(c, sel, &lo, &hi, &addr, &s);
+    r = vp_check_return_cs(c, sel, &s, &lo, &addr);
     if (r)
         return r;
-    unsigned rpl = sel & 3u, dpl = SEGA_DPL(s.attr), cpl = (unsigned)c->cpl;
-    if (!seg_code(s.attr) || rpl < cpl ||
-        (seg_conforming(s.attr) ? dpl > rpl : dpl != rpl))
-        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-    if (!(s.attr & SEGA_P))
-        return vp_raise_err(c, EXC_NP, sel_err(sel, 0));
-    if (c->long_mode && (s.attr & SEGA_L) && (s.attr & SEGA_DB))
-        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-
+    unsigned rpl = sel & 3u, cpl = (unsigned)c->cpl;
     if (rpl == cpl) {
         r = vp_desc_set_bits(c, addr, lo, 1);
         if (!r)
@@ -821,35 +865,17 @@ static int far_ret(vp_cpu *c, unsigned osize, uint16_t imm)
         r = vp_stack_pop(c, &st, osize, &ss_val);
     if (r)
         return r;
-    uint16_t ss_sel = (uint16_t)ss_val;
-    bool to64 = c->long_mode && (s.attr & SEGA_L);
     vp_seg ss;
     uint64_t ss_addr = 0, ss_lo = 0;
-    if (!(ss_sel & ~3u)) {
-        /* IA-32e: a null SS is allowed returning to 64-bit code at CPL
-         * < 3 with RPL = the new CPL. */
-        if (!to64 || rpl == 3 || (ss_sel & 3u) != rpl)
-            return vp_raise_err(c, EXC_GP, 0);
-        ss = c->seg[S_SS];
-        vp_seg_null(c, &ss, ss_sel);
-        ss.attr |= rpl << 5;
-    } else {
-        r = vp_desc_read(c, ss_sel, EXC_GP, 0, &ss_lo, &hi, false, &ss_addr);
-        if (r)
-            return r;
-        vp_desc_to_seg(ss_lo, 0, ss_sel, &ss);
-        if ((ss_sel & 3u) != rpl || !seg_writable(ss.attr) ||
-            SEGA_DPL(ss.attr) != rpl)
-            return vp_raise_err(c, EXC_GP, sel_err(ss_sel, 0));
-        if (!(ss.attr & SEGA_P))
-            return vp_raise_err(c, EXC_SS, sel_err(ss_sel, 0));
-    }
-    r = vp_desc_set_bits(c, addr, lo, 1);
-    if (!r && ss_addr)
+    bool ss_null = !((uint16_t)ss_val & ~3u);
+    r = vp_check_return_ss(c, (uint16_t)ss_val, &s, &ss, &ss_addr, &ss_lo);
+    if (!r)
+        r = vp_desc_set_bits(c, addr, lo, 1);
+    if (!r && !ss_null)
         r = vp_desc_set_bits(c, ss_addr, ss_lo, 1);
     if (r)
         return r;
-    if (ss_addr)
+    if (!ss_null)
         ss.attr |= 1;
     c->seg[S_SS] = ss;
     r = vp_enter_cs(c, &s, sel, rpl, ip & size_mask(osize), 0);

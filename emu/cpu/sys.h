@@ -76,12 +76,28 @@ int vp_desc_clear_bits(vp_cpu *c, uint64_t addr, uint64_t lo, uint8_t bits)
 int vp_check_new_ss(vp_cpu *c, uint16_t sel, unsigned cpl, uint32_t ext,
                     vp_seg *out, uint64_t *addr, uint64_t *lo) VP_MUST_CHECK;
 
+/* Far RET and IRET (seg.c, intr.c). The code segment returned to: not
+ * null, a present code segment with RPL >= CPL, DPL = RPL (nonconforming)
+ * or DPL <= RPL (conforming), not L and D together in IA-32e mode.
+ * Then, returning to an outer privilege level, the stack: a present
+ * writable data segment with RPL = DPL = cs's RPL, or null when returning
+ * to 64-bit code at CPL < 3. Faults are #GP(sel), #NP(sel) for a
+ * not-present CS, #SS(sel) for a not-present SS. The caller marks the
+ * descriptors accessed (*lo and *addr as from vp_desc_read; not set for
+ * a null SS). */
+int vp_check_return_cs(vp_cpu *c, uint16_t sel, vp_seg *cs, uint64_t *lo,
+                       uint64_t *addr) VP_MUST_CHECK;
+int vp_check_return_ss(vp_cpu *c, uint16_t sel, const vp_seg *cs, vp_seg *ss,
+                       uint64_t *addr, uint64_t *lo) VP_MUST_CHECK;
+
 /* Marks ES, DS, FS and GS unusable when the new CPL may not use them
  * (return to an outer privilege level). */
 void vp_null_outer_segs(vp_cpu *c);
 
 /* Loads the null selector into a data segment register (64-bit rules). */
 void vp_seg_null(vp_cpu *c, vp_seg *s, uint16_t sel);
+/* The same for SS, whose DPL then reads as `cpl`. */
+void vp_seg_null_ss(vp_cpu *c, vp_seg *ss, uint16_t sel, unsigned cpl);
 
 /* ---- TSS ------------------------------------------------------------- */
 

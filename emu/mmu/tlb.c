@@ -299,6 +299,28 @@ int vp_write_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
     return vp_write_lin(c, lin, size, val, ACC_WRITE);
 }
 
+/* The read half of a read-modify-write: the operand is checked for
+ * writing (segment type, paging W/R and U/S, every page it spans) before
+ * it is read, as the processor does, so a fault reports the write
+ * (#PF error code W=1, the write-check #GP) and comes before any read. */
+int vp_read_seg_rmw(vp_cpu *c, int seg, uint64_t off, unsigned size,
+                    uint64_t *val)
+{
+    uint64_t lin, gpa;
+    int r = seg_lin(c, seg, off, size, true, &lin);
+    if (r)
+        return r;
+    if (((lin & 0xfff) + size) > 4096 || !tlb_host(c, lin, TLB_WRITE,
+                                                   c->cpl == 3)) {
+        r = vp_translate(c, lin, ACC_WRITE, &gpa);
+        if (!r && ((lin & 0xfff) + size) > 4096)
+            r = vp_translate(c, (lin | 0xfff) + 1, ACC_WRITE, &gpa);
+        if (r)
+            return r;
+    }
+    return vp_read_lin(c, lin, size, val, ACC_READ);
+}
+
 int vp_push(vp_cpu *c, unsigned size, uint64_t val)
 {
     unsigned ss = stack_size(c);

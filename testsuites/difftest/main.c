@@ -92,43 +92,17 @@ static uint64_t gpr_mask(int mode, int r)
     return mode == 32 && r < 8 ? 0xffffffffull : ~0ull;
 }
 
-/* Known Vanderpool deviations, tolerated unless --strict so that a
- * campaign finds what is new; the summary counts them. Each names the
- * rule and where the fix belongs. */
-enum { TOL_RMW_W, TOL_COUNT };
-static const char *const tol_name[TOL_COUNT] = {
-    /* A read-modify-write instruction checks its operand for writing
-     * before it reads: processors report #PF with W = 1 (on the first
-     * page of a page-crossing operand whose first page is read-only,
-     * too), and the segment's write check (#GP/#SS) comes before the
-     * page walk. The core reads first and reports a read fault (needs a
-     * read-for-write access in emu/mmu/tlb.c). */
-    "rmw-read-for-write",
-};
-static bool strict;
-static uint64_t tol_count[TOL_COUNT];
-
 static unsigned compare_t(const dt_case *c, const dt_layout *l,
-                          const dt_result *a, const dt_result *b,
-                          unsigned *tol)
+                          const dt_result *a, const dt_result *b)
 {
     unsigned mm = 0;
     if (a->end != b->end)
         return MM_END;
     if (a->end != DT_END_EVENT)
         return 0;            /* both crashed or timed out the same way */
-    /* The read-for-write symptoms (see tol_name): the core's fault is a
-     * read #PF where the processor reports a write #PF or a #GP/#SS. */
-    bool rmw = !strict && b->vector == 14 && !(b->err & 2) && a->rip == b->rip &&
-               ((a->vector == 14 && (a->err & 2)) ||
-                ((a->vector == 13 || a->vector == 12) && a->err == 0));
-    if (rmw)
-        *tol |= 1u << TOL_RMW_W;
-    if (a->vector != b->vector && !rmw)
+    if (a->vector != b->vector)
         mm |= MM_VEC;
-    if (rmw) {
-        /* error code and CR2 compared no further */
-    } else if (has_errcode(a->vector) && a->vector == b->vector) {
+    if (has_errcode(a->vector) && a->vector == b->vector) {
         uint32_t em = ~0u;
         /* A user access to the kernel half finds the host kernel's
          * supervisor pages present; Vanderpool maps nothing there. */
@@ -137,7 +111,7 @@ static unsigned compare_t(const dt_case *c, const dt_layout *l,
         if ((a->err ^ b->err) & em)
             mm |= MM_ERR;
     }
-    if (a->vector == 14 && b->vector == 14 && a->cr2 != b->cr2 && !rmw)
+    if (a->vector == 14 && b->vector == 14 && a->cr2 != b->cr2)
         mm |= MM_CR2;
     uint64_t rm = c->mode == 32 ? 0xffffffffull : ~0ull;
     if ((a->rip & rm) != (b->rip & rm))
@@ -187,7 +161,6 @@ static double t_native, t_vp;
 
 /* Assembles the groups in keep and runs them on both sides. Returns -1
  * when the selection is not a valid program, else the mismatch mask. */
-static unsigned last_tol;
 
 static int run_pair(const bool *keep, dt_result *a, dt_result *b)
 {
@@ -203,8 +176,7 @@ static int run_pair(const bool *keep, dt_result *a, dt_result *b)
         fprintf(stderr, "difftest: harness error\n");
         exit(2);
     }
-    last_tol = 0;
-    return (int)compare_t(&dcase, &layout, a, b, &last_tol);
+    return (int)compare_t(&dcase, &layout, a, b);
 }
 
 /* ---- minimisation (delta debugging over groups) --------------------------- */
@@ -414,8 +386,6 @@ static void report(bool *keep, unsigned mm)
         fprintf(f, " --all");
     if (opt.gen.max_groups)
         fprintf(f, " --groups %d", opt.gen.max_groups);
-    if (strict)
-        fprintf(f, " --strict");
     int kept = count_kept(keep, n0);
     if (kept < n0) {
         fprintf(f, " --keep ");
@@ -532,7 +502,6 @@ static void usage(FILE *f)
         "  --model NAME    Vanderpool CPU model (default: by host vendor)\n"
         "  --keep-going N  report up to N mismatches (default 1)\n"
         "  --no-minimize   report the whole failing program\n"
-        "  --strict        report known deviations too (see the summary)\n"
         "  --replay I      run program I of the seed only (with --keep LIST)\n"
         "  --code HEX,...  run these bytes instead (a comma starts a new group),\n"
         "                  from the initial state of --replay I (default 0)\n"
@@ -611,8 +580,6 @@ int main(int argc, char **argv)
         }
         else if (strcmp(a, "--all") == 0)
             opt.gen.all = true;
-        else if (strcmp(a, "--strict") == 0)
-            strict = true;
         else if (strcmp(a, "--no-minimize") == 0)
             opt.minimize = false;
         else if (strcmp(a, "--list") == 0)
@@ -736,14 +703,6 @@ int main(int argc, char **argv)
                             " reads undefined flags\n", idx);
             return 2;
         }
-        for (int t = 0; t < TOL_COUNT; t++)
-            if (last_tol >> t & 1) {
-                if (!tol_count[t] && !opt.quiet)
-                    printf("difftest: tolerating known deviation %s (first:"
-                           " --replay %" PRIu64 " --strict)\n",
-                           tol_name[t], idx);
-                tol_count[t]++;
-            }
         programs++;
         int gk = group_at(&layout, rn_.rip);
         if (rn_.end == DT_END_EVENT && rn_.vector != 3)
@@ -781,11 +740,6 @@ int main(int argc, char **argv)
            "vanderpool %.1f s)\n",
            mismatches ? "FAIL" : "ok", opt.seed, programs, insns, groups,
            faults, dt, dt > 0 ? (double)insns / dt : 0.0, t_native, t_vp);
-    for (int t = 0; t < TOL_COUNT; t++)
-        if (tol_count[t])
-            printf("difftest: known deviation %s tolerated in %" PRIu64
-                   " programs (--strict reports it)\n", tol_name[t],
-                   tol_count[t]);
     if (opt.verbose || opt.stats) {
         printf("programs ended by:");
         for (int v = 0; v < 33; v++)
