@@ -113,7 +113,7 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
 /* ALU with a memory destination (read-modify-write) or source. The
  * result is stored before the flags are set, so a faulting store leaves
  * RFLAGS as it was (faults are precise). */
-#define DEF_ALU_MEM(NAME, T, SZ, LF, EXPR, WRITE)                          \
+#define DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                          \
     static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
         T b = (T)c->gpr[i->reg];                                           \
@@ -135,7 +135,9 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
             return st;                                                     \
         lf_set(c, LF, SZ, r, a, b);                                        \
         return VP_OK;                                                      \
-    }                                                                      \
+    }
+
+#define DEF_ALU_MEM_MI(NAME, T, SZ, LF, EXPR, WRITE)                       \
     static int NAME##_mi(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
         T b = (T)i->imm;                                                   \
@@ -157,6 +159,34 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
         lf_set(c, LF, SZ, r, a, b);                                        \
         return VP_OK;                                                      \
     }
+
+#define DEF_ALU_MEM(NAME, T, SZ, LF, EXPR, WRITE)                          \
+    DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                           \
+    DEF_ALU_MEM_MI(NAME, T, SZ, LF, EXPR, WRITE)
+
+/* Byte operations on memory with an immediate (80 /r, F6 /0). */
+DEF_ALU_MEM_MI(add8, uint8_t, 1, LF_ADD, a + b, 1)
+DEF_ALU_MEM_MI(or8, uint8_t, 1, LF_LOGIC, a | b, 1)
+DEF_ALU_MEM_MI(and8, uint8_t, 1, LF_LOGIC, a & b, 1)
+DEF_ALU_MEM_MI(sub8, uint8_t, 1, LF_SUB, a - b, 1)
+DEF_ALU_MEM_MI(xor8, uint8_t, 1, LF_LOGIC, a ^ b, 1)
+DEF_ALU_MEM_MI(cmp8, uint8_t, 1, LF_SUB, a - b, 0)
+DEF_ALU_MEM_MI(test8, uint8_t, 1, LF_LOGIC, a & b, 0)
+static const vp_handler alu8_mi[8] = {
+    [0] = add8_mi, [1] = or8_mi, [4] = and8_mi, [5] = sub8_mi,
+    [6] = xor8_mi, [7] = cmp8_mi};
+
+/* MOV r/m, imm (C6 /0, C7 /0): memory stores of 1, 4 and 8 bytes (the
+ * 8-byte immediate was sign-extended by the decoder). */
+#define DEF_MOV_MI(SZ)                                                     \
+    static int mov##SZ##_mi(vp_cpu *c, const vp_insn *i)                   \
+    {                                                                      \
+        return mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                 \
+                         i->imm & size_mask(SZ / 8));                      \
+    }
+DEF_MOV_MI(8)
+DEF_MOV_MI(32)
+DEF_MOV_MI(64)
 
 /* G <- G op [mem] */
 #define DEF_ALU_MEM_G(NAME, T, SZ, LF, EXPR, WRITE)                        \
@@ -430,6 +460,18 @@ void vp_specialize(vp_insn *i)
     }
     if (i->fn == op_setcc) {
         i->fn = setcc_tab[i->sub & 15];
+        return;
+    }
+    if (i->fn == op_mov_ei && mem) {
+        i->fn = i->osize == 1 ? mov8_mi : i->osize == 4 ? mov32_mi
+              : i->osize == 8 ? mov64_mi : i->fn;
+        return;
+    }
+    if (i->osize == 1 && mem) {
+        if (i->fn == op_alu_ei && alu8_mi[i->sub])
+            i->fn = alu8_mi[i->sub];
+        else if (i->fn == op_test_ei)
+            i->fn = test8_mi;
         return;
     }
     if (i->osize != 4 && i->osize != 8)
