@@ -70,6 +70,9 @@ static uint64_t compute(vp_cpu *c)
         cf = (sign_ext(a, size) >> (b - 1 < 63 ? b - 1 : 63)) & 1;
         of = false;
         break;
+    case LF_BT:
+        cf = c->lf_b != 0;
+        break;
     case LF_MUL: /* SF, ZF, PF from the low half (undefined in the SDM) */
         cf = of = c->lf_b != 0;
         break;

@@ -295,6 +295,8 @@ enum vp_lazy_op {
     LF_NONE = 0, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
     LF_NEG, LF_SHL, LF_SHR, LF_SAR,
     LF_MUL,   /* b = 1 when the product overflowed: CF = OF = b; AF = 0 */
+    LF_BT,    /* BT: CF = b; ZF kept, carried as res == 0; OF SF AF PF
+               * (undefined in the SDM) read as 0 or from res */
 };
 
 static inline void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
@@ -346,6 +348,8 @@ static VP_ALWAYS_INLINE int vp_cond_fast(const vp_cpu *c, unsigned cc)
             }
         } else if (op == LF_MUL && (cc >> 1) <= 1) {
             res = c->lf_b != 0;                  /* O, B: overflow */
+        } else if (op == LF_BT && (cc >> 1) == 1) {
+            res = c->lf_b != 0;                  /* B: the bit tested */
         } else if (op == LF_LOGIC) {
             switch (cc >> 1) {
             case 0: case 1: res = 0; break;      /* O, B: cleared */
@@ -374,7 +378,7 @@ static VP_ALWAYS_INLINE bool vp_cf_fast(vp_cpu *c)
     case LF_SUB: return (c->lf_a & m) < (c->lf_b & m);
     case LF_LOGIC: return false;
     case LF_INC: case LF_DEC: return c->lf_cf != 0;
-    case LF_MUL: return c->lf_b != 0;
+    case LF_MUL: case LF_BT: return c->lf_b != 0;
     default: return vp_cf(c);
     }
 }

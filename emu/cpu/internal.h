@@ -33,6 +33,15 @@ void vp_deliver_event(vp_cpu *c, int vector, int kind, bool has_error,
 
 /* ---- memory ---------------------------------------------------------- */
 
+/* Bits 63:47 (63:56 under CR4.LA57) of a linear address all equal (SDM
+ * Vol 1, "Canonical Addressing"). */
+static inline bool vp_canonical(const vp_cpu *c, uint64_t a)
+{
+    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
+    int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
+    return (uint64_t)s == a;
+}
+
 /* Access flags for the helpers below. */
 enum {
     ACC_READ = 0,
@@ -58,6 +67,19 @@ int vp_read_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
                 uint64_t *val) VP_MUST_CHECK;
 int vp_write_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,
                  uint64_t val) VP_MUST_CHECK;
+
+/* The segment checks of the helpers above alone (SDM Vol 3A, "Limit
+ * Checking", "Type Checking", "Segment Registers in 64-Bit Mode"): the
+ * linear address of `size` bytes at seg:off in *lin, or #GP(0) (#SS(0)
+ * for SS). `kind` is what the segment type must allow: */
+enum {
+    SEG_READ,       /* data, or readable code */
+    SEG_WRITE,      /* writable data */
+    SEG_READ_XO     /* a byte-load check that execute-only code passes too
+                       (CLFLUSH, SDM Vol 2A) */
+};
+int vp_seg_check(vp_cpu *c, int seg, uint64_t off, unsigned size, int kind,
+                 uint64_t *lin) VP_MUST_CHECK;
 
 /* The read of a read-modify-write operand: checked for writing first. */
 int vp_read_seg_rmw(vp_cpu *c, int seg, uint64_t off, unsigned size,

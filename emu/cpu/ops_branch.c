@@ -3,20 +3,13 @@
  * seg.c and intr.c. */
 #include "emu/cpu/ops.h"
 
-static inline bool canonical(const vp_cpu *c, uint64_t a)
-{
-    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-    int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-    return (uint64_t)s == a;
-}
-
 /* A near branch target: truncated to the operand size, then checked
  * against the CS limit (or for canonical form in 64-bit mode). */
 static int branch(vp_cpu *c, uint64_t target, unsigned osize)
 {
     target &= size_mask(osize);
     if (c->code_size == 8) {
-        if (!canonical(c, target))
+        if (!vp_canonical(c, target))
             return vp_raise_err(c, EXC_GP, 0);
     } else if (target > c->seg[S_CS].limit) {
         return vp_raise_err(c, EXC_GP, 0);
@@ -43,7 +36,7 @@ int op_call(vp_cpu *c, const vp_insn *i)
 {
     uint64_t ret = c->rip;
     uint64_t target = (c->rip + i->imm) & size_mask(i->osize);
-    if (c->code_size == 8 ? !canonical(c, target)
+    if (c->code_size == 8 ? !vp_canonical(c, target)
                           : target > c->seg[S_CS].limit)
         return vp_raise_err(c, EXC_GP, 0);
     int r = vp_push(c, i->osize, ret);
@@ -86,7 +79,7 @@ int op_call_ind(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     t &= size_mask(i->osize);
-    if (c->code_size == 8 ? !canonical(c, t) : t > c->seg[S_CS].limit)
+    if (c->code_size == 8 ? !vp_canonical(c, t) : t > c->seg[S_CS].limit)
         return vp_raise_err(c, EXC_GP, 0);
     r = vp_push(c, i->osize, c->rip);
     if (r)

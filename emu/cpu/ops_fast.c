@@ -416,10 +416,36 @@ static int bt_ri(vp_cpu *c, const vp_insn *i)
 {
     unsigned bit = (unsigned)(i->imm & (i->osize * 8 - 1));
     bool cf = (c->gpr[i->rm] >> bit) & 1;
-    uint64_t f = vp_flags(c);
-    c->flags = (f & ~FL_CF) | (cf ? FL_CF : 0);
+    int zf = vp_cond_fast(c, 4);
+    if (zf < 0)
+        zf = (c->flags & FL_ZF) != 0;
+    /* Lazily: ZF as it was, CF the bit (LF_BT). */
+    lf_set(c, LF_BT, 1, zf ? 0 : 1, 0, cf);
     return VP_OK;
 }
+
+/* ALU on a byte register with an immediate (80 /r, F6 /0 with mod 3):
+ * AH..BH without REX, SPL..DIL with it. */
+#define DEF_ALU8_RI(NAME, LF, EXPR, WRITE)                                 \
+    static int NAME##_ri(vp_cpu *c, const vp_insn *i)                      \
+    {                                                                      \
+        bool rex = i->flags & I_REX;                                       \
+        uint8_t a = (uint8_t)reg_read(c, i->rm, 1, rex), b = (uint8_t)i->imm; \
+        uint8_t r = (uint8_t)(EXPR);                                       \
+        lf_set(c, LF, 1, r, a, b);                                         \
+        if (WRITE)                                                         \
+            reg_write(c, i->rm, 1, rex, r);                                \
+        return VP_OK;                                                      \
+    }
+DEF_ALU8_RI(add8, LF_ADD, a + b, 1)
+DEF_ALU8_RI(or8, LF_LOGIC, a | b, 1)
+DEF_ALU8_RI(and8, LF_LOGIC, a & b, 1)
+DEF_ALU8_RI(sub8, LF_SUB, a - b, 1)
+DEF_ALU8_RI(xor8, LF_LOGIC, a ^ b, 1)
+DEF_ALU8_RI(cmp8, LF_SUB, a - b, 0)
+static const vp_handler alu8_ri[8] = {
+    [0] = add8_ri, [1] = or8_ri, [4] = and8_ri, [5] = sub8_ri,
+    [6] = xor8_ri, [7] = cmp8_ri};
 
 void vp_specialize(vp_insn *i)
 {
@@ -465,6 +491,15 @@ void vp_specialize(vp_insn *i)
     if (i->fn == op_mov_ei && mem) {
         i->fn = i->osize == 1 ? mov8_mi : i->osize == 4 ? mov32_mi
               : i->osize == 8 ? mov64_mi : i->fn;
+        return;
+    }
+    if (i->osize == 1 && !mem && i->fn == op_alu_ei && alu8_ri[i->sub]) {
+        i->fn = alu8_ri[i->sub];
+        return;
+    }
+    if (i->osize == 1 && i->fn == op_alu_ai && alu8_ri[i->sub]) {
+        i->rm = R_AX;
+        i->fn = alu8_ri[i->sub];
         return;
     }
     if (i->osize == 1 && mem) {

@@ -5,12 +5,6 @@
 #include "emu/cpu/cpuid.h"
 #include "emu/cpu/ops.h"
 
-static bool canonical(const vp_cpu *c, uint64_t a)
-{
-    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-    return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
-}
-
 /* ---- RDRAND, RDSEED --------------------------------------------------- */
 
 /* SplitMix64's output function (Steele, Lea and Flood, "Fast Splittable
@@ -70,37 +64,12 @@ int op_rdpid(vp_cpu *c, const vp_insn *i)
  * CLFLUSHOPT, CLWB and MONITOR are "subject to all permission checking and
  * faults associated with a byte load", and reading would give MMIO
  * registers a side effect. CLFLUSH* may also name an execute-only code
- * segment. Segment rules: SDM Vol 3A, "Limit Checking", "Type Checking",
- * "Segment Registers in 64-Bit Mode". */
-static int probe_byte(vp_cpu *c, int seg, uint64_t off, bool exec_only_ok)
+ * segment (kind SEG_READ_XO). */
+static int probe_byte(vp_cpu *c, int seg, uint64_t off, int kind)
 {
-    const vp_seg *s = &c->seg[seg];
-    int fault = seg == S_SS ? EXC_SS : EXC_GP;
     uint64_t lin, gpa;
-    if (c->code_size == 8) {
-        lin = off + (seg >= S_FS ? s->base : 0);
-        if (!canonical(c, lin))
-            return vp_raise_err(c, fault, 0);
-    } else {
-        if ((c->cr0 & CR0_PE) && !c->v86) {
-            unsigned type = SEGA_TYPE(s->attr);
-            if (s->attr & SEGA_UNUSABLE)
-                return vp_raise_err(c, fault, 0);
-            if ((type & 0xa) == 0x8 && !exec_only_ok)
-                return vp_raise_err(c, fault, 0);   /* execute-only */
-            if ((type & 0xc) == 0x4) {               /* expand-down data */
-                uint64_t upper = (s->attr & SEGA_DB) ? 0xffffffffull : 0xffff;
-                if (off <= s->limit || off > upper)
-                    return vp_raise_err(c, fault, 0);
-            } else if (off > s->limit) {
-                return vp_raise_err(c, fault, 0);
-            }
-        } else if (off > s->limit) {
-            return vp_raise_err(c, fault, 0);
-        }
-        lin = (s->base + off) & 0xffffffffull;
-    }
-    return vp_translate(c, lin, ACC_READ, &gpa);
+    int r = vp_seg_check(c, seg, off, 1, kind, &lin);
+    return r ? r : vp_translate(c, lin, ACC_READ, &gpa);
 }
 
 /* 0F AE memory forms: CLFLUSH (sub 0, NP /7), CLFLUSHOPT (sub 1, 66 /7),
@@ -111,7 +80,7 @@ int op_cacheline(vp_cpu *c, const vp_insn *i)
     static const int feat[3] = {FEAT_CLFSH, FEAT_CLFLUSHOPT, FEAT_CLWB};
     if (!vp_cpu_has(c, feat[i->sub]))
         return vp_raise(c, EXC_UD);
-    return probe_byte(c, i->seg, insn_ea(c, i), true);
+    return probe_byte(c, i->seg, insn_ea(c, i), SEG_READ_XO);
 }
 
 /* MONITOR (0F 01 C8) and MWAIT (0F 01 C9). #UD without CPUID.01H:ECX.
@@ -153,7 +122,8 @@ int op_monitor(vp_cpu *c, const vp_insn *i)
         return r;
     if (rcx_wide(c))
         return vp_raise_err(c, EXC_GP, 0);
-    return probe_byte(c, i->seg, c->gpr[R_AX] & size_mask(i->asize), false);
+    return probe_byte(c, i->seg, c->gpr[R_AX] & size_mask(i->asize),
+                      SEG_READ);
 }
 
 int op_mwait(vp_cpu *c, const vp_insn *i)
@@ -222,7 +192,7 @@ int op_invpcid(vp_cpu *c, const vp_insn *i)
         return vp_raise_err(c, EXC_GP, 0);
     if (type <= 1 && (lo & 0xfff) && !(c->cr4 & CR4_PCIDE))
         return vp_raise_err(c, EXC_GP, 0);
-    if (type == 0 && !canonical(c, hi))
+    if (type == 0 && !vp_canonical(c, hi))
         return vp_raise_err(c, EXC_GP, 0);
     switch (type) {
     case 0: vp_tlb_flush_page(c, hi); break;

@@ -14,13 +14,6 @@
 
 /* ---- small helpers --------------------------------------------------- */
 
-bool vp_canonical(const vp_cpu *c, uint64_t a)
-{
-    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-    int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-    return (uint64_t)s == a;
-}
-
 void vp_xsave(vp_cpu *c, vp_xstate *x)
 {
     memcpy(x->seg, c->seg, sizeof(x->seg));
@@ -222,11 +215,15 @@ static int load_ss(vp_cpu *c, uint16_t sel)
     return VP_OK;
 }
 
-/* Code-segment target checks shared by JMP and CALL to a code segment
- * (SDM Vol 2 JMP/CALL, "far jump/call to a conforming or nonconforming
- * code segment"). */
-static int check_code_target(vp_cpu *c, uint16_t sel, const vp_seg *s)
+/* A code segment JMP or CALL names directly (SDM Vol 2 JMP/CALL, "far
+ * jump/call to a conforming or nonconforming code segment"): decoded from
+ * its descriptor `lo`, checked, and marked accessed at `addr`. */
+static int code_target(vp_cpu *c, uint16_t sel, uint64_t lo, uint64_t addr,
+                       vp_seg *s)
 {
+    vp_desc_to_seg(lo, 0, sel, s);
+    if (!seg_code(s->attr))
+        return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
     unsigned rpl = sel & 3, dpl = SEGA_DPL(s->attr), cpl = (unsigned)c->cpl;
     if (seg_conforming(s->attr)) {
         if (dpl > cpl)
@@ -238,7 +235,7 @@ static int check_code_target(vp_cpu *c, uint16_t sel, const vp_seg *s)
         return vp_raise_err(c, EXC_NP, sel_err(sel, 0));
     if (c->long_mode && (s->attr & SEGA_L) && (s->attr & SEGA_DB))
         return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-    return VP_OK;
+    return vp_desc_set_bits(c, addr, lo, 1);
 }
 
 int vp_load_seg(vp_cpu *c, int seg, uint16_t sel)
@@ -262,14 +259,8 @@ int vp_load_seg(vp_cpu *c, int seg, uint16_t sel)
         if (!(sel & ~3u))
             return vp_raise_err(c, EXC_GP, 0);
         r = vp_desc_read(c, sel, EXC_GP, 0, &lo, &hi, false, &addr);
-        if (r)
-            return r;
-        vp_desc_to_seg(lo, 0, sel, &s);
-        if (!seg_code(s.attr))
-            return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-        r = check_code_target(c, sel, &s);
         if (!r)
-            r = vp_desc_set_bits(c, addr, lo, 1);
+            r = code_target(c, sel, lo, addr, &s);
         if (r)
             return r;
         s.attr |= 1;
@@ -502,49 +493,17 @@ int vp_enter_cs(vp_cpu *c, const vp_seg *s, uint16_t sel, unsigned cpl,
     return VP_OK;
 }
 
-/* Reads a code-segment descriptor for a transfer and marks it accessed. */
-static int read_code_desc(vp_cpu *c, uint16_t sel, uint64_t *lo,
-                          uint64_t *hi, uint64_t *addr, vp_seg *s)
-{
-    int r = vp_desc_read(c, sel, EXC_GP, 0, lo, hi, false, addr);
-    if (r)
-        return r;
-    vp_desc_to_seg(*lo, 0, sel, s);
-    return VP_OK;
-}
-
 /* Reads the gate or descriptor named by a far pointer's selector: 8 bytes,
- * or 16 for system descriptors in IA-32e mode. */
+ * or 16 for system descriptors in IA-32e mode; #GP(0) when it is null. */
 static int read_far_desc(vp_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi,
                          uint64_t *addr)
 {
+    if (!(sel & ~3u))
+        return vp_raise_err(c, EXC_GP, 0);
     int r = vp_desc_read(c, sel, EXC_GP, 0, lo, hi, false, addr);
     if (r || desc_s(*lo) || !c->long_mode)
         return r;
     return vp_desc_read(c, sel, EXC_GP, 0, lo, hi, true, addr);
-}
-
-/* The code segment a call gate names (SDM Vol 2 CALL/JMP, "call gate"):
- * for JMP the DPL must equal CPL (nonconforming) or be <= CPL. */
-static int gate_target(vp_cpu *c, uint64_t glo, bool is_jmp, vp_seg *s,
-                       uint64_t *addr, uint64_t *lo)
-{
-    uint16_t tsel = gate_sel(glo);
-    uint64_t hi;
-    if (!(tsel & ~3u))
-        return vp_raise_err(c, EXC_GP, 0);
-    int r = read_code_desc(c, tsel, lo, &hi, addr, s);
-    if (r)
-        return r;
-    unsigned dpl = SEGA_DPL(s->attr), cpl = (unsigned)c->cpl;
-    if (!seg_code(s->attr) || dpl > cpl ||
-        (is_jmp && !seg_conforming(s->attr) && dpl != cpl))
-        return vp_raise_err(c, EXC_GP, sel_err(tsel, 0));
-    if (!(s->attr & SEGA_P))
-        return vp_raise_err(c, EXC_NP, sel_err(tsel, 0));
-    if (c->long_mode && (!(s->attr & SEGA_L) || (s->attr & SEGA_DB)))
-        return vp_raise_err(c, EXC_GP, sel_err(tsel, 0));
-    return VP_OK;
 }
 
 /* Gate checks common to JMP and CALL through a call gate. Returns the
@@ -571,6 +530,35 @@ static unsigned call_gate_check(vp_cpu *c, uint16_t sel, uint64_t lo,
     return c->long_mode ? 8 : t == DT_CALL16 ? 2 : 4;
 }
 
+/* JMP or CALL through the call gate `sel` (descriptor lo, hi): the gate
+ * checks, then the code segment it names (SDM Vol 2 CALL/JMP, "call
+ * gate"), which is marked accessed; for JMP its DPL must equal CPL
+ * (nonconforming) or be <= CPL. *gsize gets the gate size (2, 4, 8). */
+static int gate_target(vp_cpu *c, uint16_t sel, uint64_t lo, uint64_t hi,
+                       bool is_jmp, vp_seg *s, unsigned *gsize)
+{
+    *gsize = call_gate_check(c, sel, lo, hi);
+    if (!*gsize)
+        return VP_EXC;
+    uint16_t tsel = gate_sel(lo);
+    uint64_t clo, chi, caddr;
+    if (!(tsel & ~3u))
+        return vp_raise_err(c, EXC_GP, 0);
+    int r = vp_desc_read(c, tsel, EXC_GP, 0, &clo, &chi, false, &caddr);
+    if (r)
+        return r;
+    vp_desc_to_seg(clo, 0, tsel, s);
+    unsigned dpl = SEGA_DPL(s->attr), cpl = (unsigned)c->cpl;
+    if (!seg_code(s->attr) || dpl > cpl ||
+        (is_jmp && !seg_conforming(s->attr) && dpl != cpl))
+        return vp_raise_err(c, EXC_GP, sel_err(tsel, 0));
+    if (!(s->attr & SEGA_P))
+        return vp_raise_err(c, EXC_NP, sel_err(tsel, 0));
+    if (c->long_mode && (!(s->attr & SEGA_L) || (s->attr & SEGA_DB)))
+        return vp_raise_err(c, EXC_GP, sel_err(tsel, 0));
+    return vp_desc_set_bits(c, caddr, clo, 1);
+}
+
 /* System descriptor types a far JMP/CALL may name. */
 static bool far_sys_type_ok(const vp_cpu *c, unsigned t)
 {
@@ -592,20 +580,13 @@ static int far_jmp(vp_cpu *c, uint16_t sel, uint64_t off, bool *committed)
         vp_update_mode(c);
         return VP_OK;
     }
-    if (!(sel & ~3u))
-        return vp_raise_err(c, EXC_GP, 0);
     uint64_t lo, hi, addr;
     int r = read_far_desc(c, sel, &lo, &hi, &addr);
     if (r)
         return r;
     if (desc_s(lo)) {
         vp_seg s;
-        vp_desc_to_seg(lo, 0, sel, &s);
-        if (!seg_code(s.attr))
-            return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-        r = check_code_target(c, sel, &s);
-        if (!r)
-            r = vp_desc_set_bits(c, addr, lo, 1);
+        r = code_target(c, sel, lo, addr, &s);
         if (!r)
             r = vp_enter_cs(c, &s, sel, (unsigned)c->cpl, off, 0);
         return r;
@@ -616,14 +597,9 @@ static int far_jmp(vp_cpu *c, uint16_t sel, uint64_t off, bool *committed)
     if (t == DT_TASK || t == DT_TSS16 || t == DT_TSS32)
         return vp_task_switch(c, sel, TS_JMP, 0, false, 0, c->rip,
                               committed);
-    unsigned gsize = call_gate_check(c, sel, lo, hi);
-    if (!gsize)
-        return VP_EXC;
     vp_seg s;
-    uint64_t caddr, clo;
-    r = gate_target(c, lo, true, &s, &caddr, &clo);
-    if (!r)
-        r = vp_desc_set_bits(c, caddr, clo, 1);
+    unsigned gsize;
+    r = gate_target(c, sel, lo, hi, true, &s, &gsize);
     if (!r)
         r = vp_enter_cs(c, &s, gate_sel(lo), (unsigned)c->cpl,
                         gate_off(lo, hi, gsize), 0);
@@ -656,15 +632,21 @@ int vp_far_jmp(vp_cpu *c, uint16_t sel, uint64_t off)
 
 /* ---- CALL ------------------------------------------------------------ */
 
+/* Pushes CS and the return offset on the current stack; the caller
+ * commits st.sp to RSP. */
+static int push_far_return(vp_cpu *c, vp_stack *st, unsigned size)
+{
+    vp_stack_init(c, st, &c->seg[S_SS], c->gpr[R_SP], 0);
+    int r = vp_stack_push(c, st, size, c->seg[S_CS].sel);
+    return r ? r : vp_stack_push(c, st, size, c->rip);
+}
+
 /* Same-privilege call: push CS and the return offset, enter the target. */
 static int call_same(vp_cpu *c, const vp_seg *s, uint16_t sel, uint64_t off,
                      unsigned psize)
 {
     vp_stack st;
-    vp_stack_init(c, &st, &c->seg[S_SS], c->gpr[R_SP], 0);
-    int r = vp_stack_push(c, &st, psize, c->seg[S_CS].sel);
-    if (!r)
-        r = vp_stack_push(c, &st, psize, c->rip);
+    int r = push_far_return(c, &st, psize);
     if (r)
         return r;
     unsigned ssize = st.ssize;
@@ -756,10 +738,7 @@ static int far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize,
         if (off > c->seg[S_CS].limit)
             return vp_raise_err(c, EXC_GP, 0);
         vp_stack st;
-        vp_stack_init(c, &st, &c->seg[S_SS], c->gpr[R_SP], 0);
-        int r = vp_stack_push(c, &st, osize, c->seg[S_CS].sel);
-        if (!r)
-            r = vp_stack_push(c, &st, osize, c->rip);
+        int r = push_far_return(c, &st, osize);
         if (r)
             return r;
         vp_set_sp(c, st.ssize, st.sp);
@@ -768,20 +747,13 @@ static int far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize,
         vp_update_mode(c);
         return VP_OK;
     }
-    if (!(sel & ~3u))
-        return vp_raise_err(c, EXC_GP, 0);
     uint64_t lo, hi, addr;
     int r = read_far_desc(c, sel, &lo, &hi, &addr);
     if (r)
         return r;
     if (desc_s(lo)) {
         vp_seg s;
-        vp_desc_to_seg(lo, 0, sel, &s);
-        if (!seg_code(s.attr))
-            return vp_raise_err(c, EXC_GP, sel_err(sel, 0));
-        r = check_code_target(c, sel, &s);
-        if (!r)
-            r = vp_desc_set_bits(c, addr, lo, 1);
+        r = code_target(c, sel, lo, addr, &s);
         if (!r)
             r = call_same(c, &s, sel, off, osize);
         return r;
@@ -792,14 +764,9 @@ static int far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize,
     if (t == DT_TASK || t == DT_TSS16 || t == DT_TSS32)
         return vp_task_switch(c, sel, TS_CALL, 0, false, 0, c->rip,
                               committed);
-    unsigned gsize = call_gate_check(c, sel, lo, hi);
-    if (!gsize)
-        return VP_EXC;
     vp_seg s;
-    uint64_t caddr, clo;
-    r = gate_target(c, lo, false, &s, &caddr, &clo);
-    if (!r)
-        r = vp_desc_set_bits(c, caddr, clo, 1);
+    unsigned gsize;
+    r = gate_target(c, sel, lo, hi, false, &s, &gsize);
     if (r)
         return r;
     uint64_t target = gate_off(lo, hi, gsize);

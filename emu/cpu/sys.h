@@ -152,8 +152,6 @@ typedef struct vp_xstate {
 void vp_xsave(vp_cpu *c, vp_xstate *x);
 void vp_xrestore(vp_cpu *c, const vp_xstate *x);
 
-bool vp_canonical(const vp_cpu *c, uint64_t a);
-
 /* Loads CS for a control transfer to `off` in code segment `s`, with the
  * target-offset check (limit, or canonical when the target is 64-bit
  * code): #GP(ext) on failure. Sets RPL to `cpl` and recomputes the mode. */
