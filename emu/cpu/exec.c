@@ -27,10 +27,9 @@ typedef struct vp_block vp_block;
  * block to block without the TLB and hash lookups. */
 typedef struct vp_link {
     uint64_t lin;
-    uint64_t phys;
+    uint64_t stamp;      /* TLB epoch << 32 | code size | CPL << 4 */
     vp_block *blk;
-    uint32_t epoch;
-    uint8_t key;
+    uint32_t ver;        /* the target block's version when linked */
 } vp_link;
 
 struct vp_block {
@@ -38,6 +37,7 @@ struct vp_block {
     uint64_t phys;       /* guest-physical address of the first byte */
     int64_t page;        /* RAM page index for the generation check */
     uint32_t gen;
+    uint32_t ver;        /* bumped whenever the slot is rebuilt or flushed */
     uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
     uint8_t n;
     uint16_t bytes;      /* length of all its instructions together */
@@ -60,8 +60,10 @@ void vp_bcache_free(vp_block_cache *bc)
 
 void vp_bcache_flush(vp_block_cache *bc)
 {
-    for (unsigned k = 0; k < (1u << VP_BCACHE_BITS); k++)
+    for (unsigned k = 0; k < (1u << VP_BCACHE_BITS); k++) {
         bc->b[k].mode = 0;
+        bc->b[k].ver++;
+    }
 }
 
 int vp_raise(vp_cpu *c, int vector)
@@ -127,6 +129,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
 
     if (host && page >= 0) {
         b->n = 0;
+        b->ver++;
         b->link[0].blk = b->link[1].blk = NULL;
         while (b->n < VP_BLOCK_MAX && off < 4096) {
             vp_insn *in = &b->insn[b->n];
@@ -391,15 +394,15 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             }
             lin = (c->seg[S_CS].base + c->rip) & 0xffffffffull;
         }
-        uint8_t key = (uint8_t)(c->code_size | (c->cpl << 4));
+        uint64_t stamp = ((uint64_t)c->tlb_epoch << 32) |
+                         (unsigned)(c->code_size | (c->cpl << 4));
         vp_block *b = NULL;
         vp_link *lk = NULL;
         if (prev) {
             lk = &prev->link[prev->link[0].lin == lin ? 0 : 1];
             vp_block *cand = lk->blk;
-            if (cand && lk->lin == lin && lk->epoch == c->tlb_epoch &&
-                lk->key == key && cand->phys == lk->phys &&
-                cand->mode == c->code_size &&
+            if (cand && lk->lin == lin && lk->stamp == stamp &&
+                cand->ver == lk->ver &&
                 cand->gen == pm->code_gen[cand->page]) {
                 b = cand;
                 c->stats.dcache_chained++;
@@ -434,7 +437,8 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
         }
         if (lk && b->mode) {
             /* The TLB fill above may have bumped the epoch. */
-            *lk = (vp_link){lin, gpa, b, c->tlb_epoch, key};
+            stamp = ((uint64_t)c->tlb_epoch << 32) | (stamp & 0xffffffffu);
+            *lk = (vp_link){lin, stamp, b, b->ver};
         }
 run:
         prev = NULL;
