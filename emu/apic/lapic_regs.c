@@ -78,6 +78,17 @@ static const lapic_reg_desc *reg_desc(uint32_t off)
     return d->name ? d : NULL;
 }
 
+/* REG_R/REG_W for a register in the current mode. An xAPIC access to a
+ * reserved register logs "Illegal Register Address" (SDM Vol 3A, "Error
+ * Handling"); in x2APIC mode the caller raises #GP instead. */
+static uint8_t reg_access(vp_lapic *l, const lapic_reg_desc *d, bool x2)
+{
+    uint8_t acc = d ? (x2 ? d->x2apic : d->xapic) : 0;
+    if (!acc && !x2)
+        lapic_error(l, APIC_ESR_ILLEGAL_REG);
+    return acc;
+}
+
 /* ---- ICR and SELF IPI ---------------------------------------------- */
 
 /* SDM Vol 3A, "Valid Combinations for the Pentium 4 and Intel Xeon
@@ -145,18 +156,9 @@ static void lapic_self_ipi(vp_lapic *l, uint32_t vector)
 
 int lapic_reg_read(vp_lapic *l, uint32_t off, uint64_t *val, bool x2)
 {
-    const lapic_reg_desc *d = reg_desc(off);
-    uint8_t acc = d ? (x2 ? d->x2apic : d->xapic) : 0;
     *val = 0;
-    if (!(acc & REG_R)) {
-        if (x2)
-            return -1;
-        /* "Illegal Register Address": an access to a reserved register
-         * of the xAPIC page. Write-only registers read as 0. */
-        if (!acc)
-            lapic_error(l, APIC_ESR_ILLEGAL_REG);
-        return 0;
-    }
+    if (!(reg_access(l, reg_desc(off), x2) & REG_R))
+        return x2 ? -1 : 0;     /* xAPIC: write-only registers read as 0 */
     uint32_t v = 0;
     switch (off) {
     case APIC_ID:
@@ -232,14 +234,8 @@ int lapic_reg_read(vp_lapic *l, uint32_t off, uint64_t *val, bool x2)
 int lapic_reg_write(vp_lapic *l, uint32_t off, uint64_t val, bool x2)
 {
     const lapic_reg_desc *d = reg_desc(off);
-    uint8_t acc = d ? (x2 ? d->x2apic : d->xapic) : 0;
-    if (!(acc & REG_W)) {
-        if (x2)
-            return -1;
-        if (!acc)
-            lapic_error(l, APIC_ESR_ILLEGAL_REG);
-        return 0; /* read-only register: the write is ignored */
-    }
+    if (!(reg_access(l, d, x2) & REG_W))
+        return x2 ? -1 : 0;     /* xAPIC: read-only registers ignore it */
     if (x2) {
         if (off == APIC_ICR_LO) {
             if (val & X2APIC_ICR_RSVD)

@@ -227,6 +227,22 @@ static inline int VP_MUST_CHECK mem_write(vp_cpu *c, int seg, uint64_t off,
     return vp_write_seg(c, seg, off, size, v);
 }
 
+/* A memory operand of two parts (BOUND's bounds, far pointers, LGDT's
+ * limit and base, INVPCID's descriptor): `size1` bytes at the effective
+ * address into *a, then `size2` bytes right after them into *b (the
+ * offset wraps at the address size). */
+static inline int VP_MUST_CHECK rd_m_pair(vp_cpu *c, const vp_insn *i,
+                                          unsigned size1, uint64_t *a,
+                                          unsigned size2, uint64_t *b)
+{
+    uint64_t ea = insn_ea(c, i);
+    int r = vp_read_seg(c, i->seg, ea, size1, a);
+    if (!r)
+        r = vp_read_seg(c, i->seg, (ea + size1) & size_mask(i->asize), size2,
+                        b);
+    return r;
+}
+
 /* The E operand (register or memory) of size `size`. */
 static inline int VP_MUST_CHECK rd_e(vp_cpu *c, const vp_insn *i,
                                      unsigned size, uint64_t *v)

@@ -449,16 +449,23 @@ static uint64_t iret_flags(vp_cpu *c, uint64_t img, unsigned osize)
     return ((old & ~mask) | (img & mask) | FL_FIXED1);
 }
 
+int vp_pop_iret_frame(vp_cpu *c, vp_stack *st, unsigned size, uint64_t *ip,
+                      uint64_t *cs, uint64_t *fl)
+{
+    vp_stack_init(c, st, &c->seg[S_SS], c->gpr[R_SP], 0);
+    int r = vp_stack_pop(c, st, size, ip);
+    if (!r)
+        r = vp_stack_pop(c, st, size, cs);
+    if (!r)
+        r = vp_stack_pop(c, st, size, fl);
+    return r;
+}
+
 static int iret_real(vp_cpu *c, unsigned osize)
 {
     vp_stack st;
     uint64_t ip, cs, fl;
-    vp_stack_init(c, &st, &c->seg[S_SS], c->gpr[R_SP], 0);
-    int r = vp_stack_pop(c, &st, osize, &ip);
-    if (!r)
-        r = vp_stack_pop(c, &st, osize, &cs);
-    if (!r)
-        r = vp_stack_pop(c, &st, osize, &fl);
+    int r = vp_pop_iret_frame(c, &st, osize, &ip, &cs, &fl);
     if (r)
         return r;
     if (ip > c->seg[S_CS].limit)
@@ -526,12 +533,7 @@ static int iret_prot(vp_cpu *c, unsigned osize, bool *committed)
     }
     vp_stack st;
     uint64_t ip, csv, fl;
-    vp_stack_init(c, &st, &c->seg[S_SS], c->gpr[R_SP], 0);
-    int r = vp_stack_pop(c, &st, osize, &ip);
-    if (!r)
-        r = vp_stack_pop(c, &st, osize, &csv);
-    if (!r)
-        r = vp_stack_pop(c, &st, osize, &fl);
+    int r = vp_pop_iret_frame(c, &st, osize, &ip, &csv, &fl);
     if (r)
         return r;
     if (!c->long_mode && osize == 4 && (fl & FL_VM) && c->cpl == 0)

@@ -127,10 +127,8 @@ static int far_ptr(vp_cpu *c, const vp_insn *i, uint16_t *sel, uint64_t *off)
 {
     if (!(i->flags & I_MEM))
         return vp_raise(c, EXC_UD);
-    uint64_t ea = insn_ea(c, i), s = 0;
-    int r = vp_read_seg(c, i->seg, ea, i->osize, off);
-    if (!r)
-        r = vp_read_seg(c, i->seg, (ea + i->osize) & size_mask(i->asize), 2, &s);
+    uint64_t s = 0;
+    int r = rd_m_pair(c, i, i->osize, off, 2, &s);
     *sel = (uint16_t)s;
     return r;
 }
@@ -176,29 +174,32 @@ int op_int(vp_cpu *c, const vp_insn *i)
     return VP_BREAK;
 }
 
+/* INT3, INTO and INT1 raise their exception as a trap: the return address
+ * is the next instruction. */
+static int sw_exception(vp_cpu *c, int vec, int kind)
+{
+    c->stats.exceptions[vec]++;
+    vp_deliver_event(c, vec, kind, false, 0, c->rip);
+    return VP_BREAK;
+}
+
 int op_int3(vp_cpu *c, const vp_insn *i)
 {
     vp_flags(c);
-    c->stats.exceptions[EXC_BP]++;
-    vp_deliver_event(c, EXC_BP, EV_SWEXC, false, 0, c->rip);
-    return VP_BREAK;
+    return sw_exception(c, EXC_BP, EV_SWEXC);
 }
 
 int op_into(vp_cpu *c, const vp_insn *i)
 {
     if (!(vp_flags(c) & FL_OF))
         return VP_OK;
-    c->stats.exceptions[EXC_OF]++;
-    vp_deliver_event(c, EXC_OF, EV_SWEXC, false, 0, c->rip);
-    return VP_BREAK;
+    return sw_exception(c, EXC_OF, EV_SWEXC);
 }
 
 int op_int1(vp_cpu *c, const vp_insn *i)
 {
     vp_flags(c);
-    c->stats.exceptions[EXC_DB]++;
-    vp_deliver_event(c, EXC_DB, EV_PRIV_SWEXC, false, 0, c->rip);
-    return VP_BREAK;
+    return sw_exception(c, EXC_DB, EV_PRIV_SWEXC);
 }
 
 int op_iret(vp_cpu *c, const vp_insn *i)

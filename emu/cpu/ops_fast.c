@@ -87,8 +87,7 @@ static inline int jcc_take(vp_cpu *c, const vp_insn *i)
 {
     uint64_t t = (c->rip + i->imm) & size_mask(i->osize);
     if (c->code_size == 8) {
-        unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-        if ((uint64_t)((int64_t)(t << (64 - bits)) >> (64 - bits)) != t)
+        if (!vp_canonical(c, t))
             return vp_raise_err(c, EXC_GP, 0);
     } else if (t > c->seg[S_CS].limit) {
         return vp_raise_err(c, EXC_GP, 0);

@@ -99,11 +99,8 @@ int op_bound(vp_cpu *c, const vp_insn *i)
 {
     if (!(i->flags & I_MEM))
         return vp_raise(c, EXC_UD);
-    uint64_t ea = insn_ea(c, i), lo, hi;
-    int r = vp_read_seg(c, i->seg, ea, i->osize, &lo);
-    if (!r)
-        r = vp_read_seg(c, i->seg, (ea + i->osize) & size_mask(i->asize),
-                        i->osize, &hi);
+    uint64_t lo, hi;
+    int r = rd_m_pair(c, i, i->osize, &lo, i->osize, &hi);
     if (r)
         return r;
     int64_t idx = (int64_t)sign_ext(rd_g(c, i, i->osize), i->osize);
@@ -342,11 +339,8 @@ int op_lxs(vp_cpu *c, const vp_insn *i)
 {
     if (!(i->flags & I_MEM))
         return vp_raise(c, EXC_UD);
-    uint64_t ea = insn_ea(c, i), off, sel;
-    int r = vp_read_seg(c, i->seg, ea, i->osize, &off);
-    if (!r)
-        r = vp_read_seg(c, i->seg, (ea + i->osize) & size_mask(i->asize), 2,
-                        &sel);
+    uint64_t off, sel;
+    int r = rd_m_pair(c, i, i->osize, &off, 2, &sel);
     if (!r)
         r = vp_load_seg(c, i->sub, (uint16_t)sel);
     if (r)

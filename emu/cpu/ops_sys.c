@@ -314,17 +314,13 @@ static int lgdt_lidt(vp_cpu *c, const vp_insn *i, vp_dtr *d)
     int r = need_cpl0(c);
     if (r)
         return r;
-    uint64_t ea = insn_ea(c, i), lim, base;
+    uint64_t lim, base;
     unsigned bsz = c->code_size == 8 ? 8 : 4;
-    r = vp_read_seg(c, i->seg, ea, 2, &lim);
-    if (!r)
-        r = vp_read_seg(c, i->seg, (ea + 2) & size_mask(i->asize), bsz, &base);
+    r = rd_m_pair(c, i, 2, &lim, bsz, &base);
     if (r)
         return r;
     if (bsz == 8) {
-        unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-        int64_t s = (int64_t)(base << (64 - bits)) >> (64 - bits);
-        if ((uint64_t)s != base)
+        if (!vp_canonical(c, base))
             return vp_raise_err(c, EXC_GP, 0);
     } else if (i->osize == 2) {
         base &= 0xffffff;
@@ -495,6 +491,15 @@ static int sel_operand(vp_cpu *c, const vp_insn *i, uint16_t *sel)
     return r;
 }
 
+/* The privilege check of VERR/VERW/LAR/LSL: a conforming code segment
+ * passes; any other descriptor needs DPL >= CPL and DPL >= RPL. */
+static bool desc_visible(const vp_cpu *c, uint16_t sel, uint64_t lo)
+{
+    unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3;
+    bool conforming_code = ((lo >> 44) & 1) && (type & 0xc) == 0xc;
+    return conforming_code || (dpl >= (unsigned)c->cpl && dpl >= (sel & 3u));
+}
+
 int op_verrw(vp_cpu *c, const vp_insn *i)
 {
     uint64_t lo, hi;
@@ -504,9 +509,8 @@ int op_verrw(vp_cpu *c, const vp_insn *i)
         return r;
     bool ok = false;
     if (probe_desc(c, sel, &lo, &hi) && ((lo >> 44) & 1)) {
-        unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3;
-        bool conforming_code = (type & 0xc) == 0xc;
-        bool priv = conforming_code || (dpl >= (unsigned)c->cpl && dpl >= (sel & 3u));
+        unsigned type = (lo >> 40) & 0xf;
+        bool priv = desc_visible(c, sel, lo);
         if (i->sub == 0)
             ok = priv && (!(type & 8) || (type & 2));
         else
@@ -525,11 +529,9 @@ int op_lar_lsl(vp_cpu *c, const vp_insn *i)
         return r;
     bool ok = false;
     if (probe_desc(c, sel, &lo, &hi)) {
-        unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3;
-        bool s = (lo >> 44) & 1;
-        if (s) {
-            bool conforming_code = (type & 0xc) == 0xc;
-            ok = conforming_code || (dpl >= (unsigned)c->cpl && dpl >= (sel & 3u));
+        unsigned type = (lo >> 40) & 0xf;
+        if ((lo >> 44) & 1) {
+            ok = desc_visible(c, sel, lo);
         } else {
             /* System types valid for LAR (LSL excludes gates): SDM Vol 2
              * LAR and LSL tables. Legacy LAR: 1 2 3 4 5 9 B C; LSL: 1 2 3
@@ -538,8 +540,7 @@ int op_lar_lsl(vp_cpu *c, const vp_insn *i)
             static const uint16_t lar_ok64 = 0x1a04, lsl_ok64 = 0x0a04;
             uint16_t okm = c->long_mode ? (i->sub ? lsl_ok64 : lar_ok64)
                                         : (i->sub ? lsl_ok32 : lar_ok32);
-            ok = ((okm >> type) & 1) && dpl >= (unsigned)c->cpl &&
-                 dpl >= (sel & 3u);
+            ok = ((okm >> type) & 1) && desc_visible(c, sel, lo);
         }
     }
     if (ok) {
@@ -606,8 +607,7 @@ int op_sysret(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     uint64_t target = i->osize == 8 ? c->gpr[R_CX] : c->gpr[R_CX] & 0xffffffff;
-    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-    if ((uint64_t)((int64_t)(target << (64 - bits)) >> (64 - bits)) != target)
+    if (!vp_canonical(c, target))
         return vp_raise_err(c, EXC_GP, 0);
     uint16_t sel = (uint16_t)(c->star >> 48);
     if (i->osize == 8)
@@ -665,13 +665,9 @@ int op_sysexit(vp_cpu *c, const vp_insn *i)
     bool w = i->osize == 8;
     /* SDM Vol 2 SYSEXIT, 64-bit mode exceptions: #GP(0) if RCX or RDX
      * is not canonical (checked before anything changes). */
-    if (w) {
-        unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-        uint64_t rcx = c->gpr[R_CX], rdx = c->gpr[R_DX];
-        if ((uint64_t)((int64_t)(rcx << (64 - bits)) >> (64 - bits)) != rcx ||
-            (uint64_t)((int64_t)(rdx << (64 - bits)) >> (64 - bits)) != rdx)
-            return vp_raise_err(c, EXC_GP, 0);
-    }
+    if (w && (!vp_canonical(c, c->gpr[R_CX]) ||
+              !vp_canonical(c, c->gpr[R_DX])))
+        return vp_raise_err(c, EXC_GP, 0);
     flat_code(&c->seg[S_CS], (uint16_t)((sel + (w ? 32 : 16)) | 3), 3, w);
     flat_stack(&c->seg[S_SS], (uint16_t)((sel + (w ? 40 : 24)) | 3), 3);
     c->gpr[R_SP] = w ? c->gpr[R_CX] : c->gpr[R_CX] & 0xffffffff;

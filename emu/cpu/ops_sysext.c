@@ -182,10 +182,8 @@ int op_invpcid(vp_cpu *c, const vp_insn *i)
     uint64_t type = reg_read(c, i->reg, i->osize, false);
     if (type > 3)
         return vp_raise_err(c, EXC_GP, 0);
-    uint64_t ea = insn_ea(c, i), lo, hi;
-    int r = vp_read_seg(c, i->seg, ea, 8, &lo);
-    if (!r)
-        r = vp_read_seg(c, i->seg, (ea + 8) & size_mask(i->asize), 8, &hi);
+    uint64_t lo, hi;
+    int r = rd_m_pair(c, i, 8, &lo, 8, &hi);
     if (r)
         return r;
     if (lo >> 12)

@@ -568,18 +568,24 @@ static bool far_sys_type_ok(const vp_cpu *c, unsigned t)
            t == DT_TSS16 || t == DT_TSS32;
 }
 
+/* Real-address and virtual-8086 mode far transfers: CS:IP := sel:off,
+ * #GP(0) when off is beyond the CS limit. */
+static int real_enter_cs(vp_cpu *c, uint16_t sel, uint64_t off)
+{
+    if (off > c->seg[S_CS].limit)
+        return vp_raise_err(c, EXC_GP, 0);
+    vp_seg_real(&c->seg[S_CS], sel, c->v86);
+    c->rip = off;
+    vp_update_mode(c);
+    return VP_OK;
+}
+
 /* ---- JMP ------------------------------------------------------------- */
 
 static int far_jmp(vp_cpu *c, uint16_t sel, uint64_t off, bool *committed)
 {
-    if (!prot_mode(c)) {
-        if (off > c->seg[S_CS].limit)
-            return vp_raise_err(c, EXC_GP, 0);
-        vp_seg_real(&c->seg[S_CS], sel, c->v86);
-        c->rip = off;
-        vp_update_mode(c);
-        return VP_OK;
-    }
+    if (!prot_mode(c))
+        return real_enter_cs(c, sel, off);
     uint64_t lo, hi, addr;
     int r = read_far_desc(c, sel, &lo, &hi, &addr);
     if (r)
@@ -739,13 +745,11 @@ static int far_call(vp_cpu *c, uint16_t sel, uint64_t off, unsigned osize,
             return vp_raise_err(c, EXC_GP, 0);
         vp_stack st;
         int r = push_far_return(c, &st, osize);
-        if (r)
-            return r;
-        vp_set_sp(c, st.ssize, st.sp);
-        vp_seg_real(&c->seg[S_CS], sel, c->v86);
-        c->rip = off;
-        vp_update_mode(c);
-        return VP_OK;
+        if (!r)
+            r = real_enter_cs(c, sel, off);
+        if (!r)
+            vp_set_sp(c, st.ssize, st.sp);
+        return r;
     }
     uint64_t lo, hi, addr;
     int r = read_far_desc(c, sel, &lo, &hi, &addr);
@@ -800,13 +804,10 @@ static int far_ret(vp_cpu *c, unsigned osize, uint16_t imm)
     st.sp = (st.sp + imm) & size_mask(st.ssize);
 
     if (!prot_mode(c)) {
-        if (ip > c->seg[S_CS].limit)
-            return vp_raise_err(c, EXC_GP, 0);
-        vp_seg_real(&c->seg[S_CS], sel, c->v86);
-        c->rip = ip;
-        vp_set_sp(c, st.ssize, st.sp);
-        vp_update_mode(c);
-        return VP_OK;
+        r = real_enter_cs(c, sel, ip);
+        if (!r)
+            vp_set_sp(c, st.ssize, st.sp);
+        return r;
     }
 
     uint64_t lo, addr;

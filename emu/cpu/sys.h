@@ -138,6 +138,10 @@ int vp_stack_peek(vp_cpu *c, const vp_stack *s, uint64_t off, unsigned size,
                   uint64_t *v) VP_MUST_CHECK;
 /* Writes the stack pointer register with the stack-address size rules. */
 void vp_set_sp(vp_cpu *c, unsigned ssize, uint64_t sp);
+/* The IRET frame on the current stack (intr.c): IP, CS and FLAGS of
+ * `size` bytes each; *st is left past them. */
+int vp_pop_iret_frame(vp_cpu *c, vp_stack *st, unsigned size, uint64_t *ip,
+                      uint64_t *cs, uint64_t *fl) VP_MUST_CHECK;
 
 /* ---- atomic transfers ------------------------------------------------ */
 

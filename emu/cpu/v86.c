@@ -108,12 +108,7 @@ int vp_v86_iret_vme(vp_cpu *c, unsigned osize)
         return vp_raise_err(c, EXC_GP, 0);
     vp_stack st;
     uint64_t ip, cs, fl;
-    vp_stack_init(c, &st, &c->seg[S_SS], c->gpr[R_SP], 0);
-    int r = vp_stack_pop(c, &st, 2, &ip);
-    if (!r)
-        r = vp_stack_pop(c, &st, 2, &cs);
-    if (!r)
-        r = vp_stack_pop(c, &st, 2, &fl);
+    int r = vp_pop_iret_frame(c, &st, 2, &ip, &cs, &fl);
     if (r)
         return r;
     uint64_t f = vp_flags(c);

@@ -84,15 +84,23 @@ static void put_be(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
+/* A private copy of `len` bytes (a valid pointer even when len is 0), or
+ * NULL when out of memory. */
+static uint8_t *copy_bytes(const void *data, uint32_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy && len)
+        memcpy(copy, data, len);
+    return copy;
+}
+
 static int add_item(vp_fwcfg *f, uint16_t key, const void *data, uint32_t len)
 {
     if (f->nitems == FWCFG_MAX_ITEMS)
         return -1;
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = copy_bytes(data, len);
     if (!copy)
         return -1;
-    if (len)
-        memcpy(copy, data, len);
     f->items[f->nitems++] = (fw_item){.key = key, .data = copy, .len = len};
     return 0;
 }
@@ -131,11 +139,9 @@ int vp_fwcfg_add_file(vp_fwcfg *f, const char *name, const void *data,
     size_t nl = strlen(name);
     if (nl == 0 || nl >= VP_FWCFG_NAME_MAX)
         return -1;
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = copy_bytes(data, len);
     if (!copy)
         return -1;
-    if (len)
-        memcpy(copy, data, len);
     int pos = 0;
     while (pos < f->nfiles && strcmp(f->files[pos].name, name) < 0)
         pos++;

@@ -203,23 +203,14 @@ int vp_write_lin(vp_cpu *c, uint64_t lin, unsigned size, uint64_t val,
     return VP_OK;
 }
 
-static inline bool canonical(const vp_cpu *c, uint64_t a)
-{
-    unsigned bits = (c->cr4 & CR4_LA57) ? 57 : 48;
-    int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
-    return (uint64_t)s == a;
-}
-
-/* Segment checks (SDM Vol 3A, "Limit Checking", "Type Checking";
- * Vol 3A "Segment Registers in 64-Bit Mode"); returns the linear address. */
-static int seg_check(vp_cpu *c, int seg, uint64_t off, unsigned size,
-                     bool write, uint64_t *lin)
+int vp_seg_check(vp_cpu *c, int seg, uint64_t off, unsigned size, int kind,
+                 uint64_t *lin)
 {
     const vp_seg *s = &c->seg[seg];
     int fault = seg == S_SS ? EXC_SS : EXC_GP;
     if (c->code_size == 8) {
         uint64_t a = off + ((seg == S_FS || seg == S_GS) ? s->base : 0);
-        if (!canonical(c, a) || !canonical(c, a + size - 1))
+        if (!vp_canonical(c, a) || !vp_canonical(c, a + size - 1))
             return vp_raise_err(c, fault, 0);
         *lin = a;
         return VP_OK;
@@ -228,8 +219,9 @@ static int seg_check(vp_cpu *c, int seg, uint64_t off, unsigned size,
         if (s->attr & SEGA_UNUSABLE)
             return vp_raise_err(c, fault, 0);
         unsigned type = SEGA_TYPE(s->attr);
+        bool write = kind == SEG_WRITE;
         if (type & 8) {          /* code: readable? never writable */
-            if (write || !(type & 2))
+            if (write || (kind == SEG_READ && !(type & 2)))
                 return vp_raise_err(c, fault, 0);
         } else if (write && !(type & 2)) {
             return vp_raise_err(c, fault, 0);
@@ -257,12 +249,12 @@ static inline int seg_lin(vp_cpu *c, int seg, uint64_t off, unsigned size,
 {
     if (VP_LIKELY(c->code_size == 8)) {
         uint64_t a = off + (seg >= S_FS ? c->seg[seg].base : 0);
-        if (VP_LIKELY(((a & 0xfff) + size) <= 4096 && canonical(c, a))) {
+        if (VP_LIKELY(((a & 0xfff) + size) <= 4096 && vp_canonical(c, a))) {
             *lin = a;
             return VP_OK;
         }
     }
-    return seg_check(c, seg, off, size, write, lin);
+    return vp_seg_check(c, seg, off, size, write ? SEG_WRITE : SEG_READ, lin);
 }
 
 int vp_read_seg(vp_cpu *c, int seg, uint64_t off, unsigned size,

@@ -18,8 +18,7 @@ START_TEST(entry_state)
     vp_machine *m = unit_machine(64);
     img im = {0};
     make_elf64(&im, 0x200000, 0x300, 0x2000, 0x200040);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, "elf64 args");
+    boot_img(m, &im, "elf64 args");
     vp_cpu *c = m->cpus[0];
     ck_assert_uint_eq(c->rip, 0x200040);
     ck_assert(guest_eq(m, 0x200000, im.d + 0x1000, 0x300));
@@ -45,7 +44,6 @@ START_TEST(entry_state)
     ck_assert_uint_eq(g32(m, mbi + 8), 1);
     ck_assert_str_eq(gstr(m, mbi + 16), "elf64 args");
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -57,8 +55,7 @@ START_TEST(low_image_moves_boot_data)
     vp_machine *m = unit_machine(64);
     img im = {0};
     make_elf64(&im, 0x1000, 0x1000, 0x8f000, 0x1000);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     vp_cpu *c = m->cpus[0];
     uint64_t pt = c->cr3 & ~0xfffull, sp = c->gpr[R_SP], mbi = c->gpr[R_DI];
     ck_assert(pt >= 0x90000);
@@ -68,7 +65,6 @@ START_TEST(low_image_moves_boot_data)
     ck_assert(guest_eq(m, 0x1000, im.d + 0x1000, 0x1000));
     ck_assert(guest_all(m, 0x2000, 0, 0x8e000));
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST

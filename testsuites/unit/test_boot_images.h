@@ -257,6 +257,16 @@ static VP_UNUSED void boot_ok(vp_machine *m, const char *path,
     ck_assert_msg(r == 0, "vp_boot_load failed: %s", err.msg);
 }
 
+/* Boots `im` from a temporary file (boot_ok), which is gone again when it
+ * returns. */
+static VP_UNUSED void boot_img(vp_machine *m, const img *im,
+                               const char *cmdline)
+{
+    const char *path = img_file(im, 0);
+    boot_ok(m, path, cmdline);
+    file_remove(path);
+}
+
 static VP_UNUSED uint32_t g32(vp_machine *m, uint64_t a)
 {
     return (uint32_t)vp_phys_read_n(&m->mem, a, 4);

@@ -55,12 +55,10 @@ START_TEST(elf32_entry_virtual_to_physical)
                0x100);
     img_pattern(&im, 0x1000, 0x100, 3);
     mb1_header(&im, 0x1000, 0);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->rip, 0x100020);
     ck_assert(guest_eq(m, 0x100000, im.d + 0x1000, 0x100));
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -154,14 +152,12 @@ START_TEST(no_cmdline_gives_empty_string)
     vp_machine *m = unit_machine(32);
     img im = {0};
     make_mb1_elf32(&im, 0);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     uint32_t mbi = (uint32_t)m->cpus[0]->gpr[R_BX];
     ck_assert_str_eq(gstr(m, g32(m, mbi + 16)), "");
     ck_assert_uint_eq(g32(m, mbi + 20), 0);
     ck_assert_uint_eq(g32(m, mbi + 8), 31 * 1024);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -177,12 +173,10 @@ START_TEST(video_mode_request_is_accepted)
     img_u32(&im, 0x1000 + 36, 1024);
     img_u32(&im, 0x1000 + 40, 768);
     img_u32(&im, 0x1000 + 44, 32);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     uint32_t flags = g32(m, (uint32_t)m->cpus[0]->gpr[R_BX]);
     ck_assert_uint_eq(flags & ((1u << 11) | (1u << 12)), 0);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -199,14 +193,12 @@ START_TEST(aout_kludge_flat_binary)
     uint8_t junk[0x1800];
     memset(junk, 0xcc, sizeof(junk));
     vp_phys_write(&m->mem, 0x100300, junk, sizeof(junk));
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->rip, 0x100080);
     ck_assert_uint_eq(m->cpus[0]->gpr[R_AX], MB1_BOOT);
     ck_assert(guest_eq(m, 0x100000, im.d, 0x300));
     ck_assert(guest_all(m, 0x100300, 0, 0x1800));
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -221,12 +213,10 @@ START_TEST(aout_kludge_offset_and_whole_file)
     img_pattern(&im, 0, 0x1400, 0x21);
     mb1_header(&im, 0x1000, 0x10000);
     mb1_addr(&im, 0x1000, 0x300800, 0x300000, 0, 0, 0x300900);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert(guest_eq(m, 0x300000, im.d + 0x800, 0x1400 - 0x800));
     ck_assert_uint_eq(m->cpus[0]->rip, 0x300900);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -242,14 +232,12 @@ START_TEST(elf64_through_address_fields)
     img_pattern(&im, 0x100, 0x700, 0x3c);
     mb1_header(&im, 0x100, 0x10000);
     mb1_addr(&im, 0x100, 0x180100, 0x180000, 0x180800, 0x181000, 0x180200);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert(guest_eq(m, 0x180000, im.d, 0x800));
     ck_assert(guest_all(m, 0x180800, 0, 0x800));
     ck_assert(guest_all(m, 0x400000, 0, 0x100));
     ck_assert_uint_eq(m->cpus[0]->rip, 0x180200);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -263,15 +251,13 @@ START_TEST(info_avoids_low_image)
     img_pattern(&im, 0, 0x2000, 0x61);
     mb1_header(&im, 0, 0x10000);
     mb1_addr(&im, 0, 0x10000, 0x10000, 0x12000, 0x20000, 0x10010);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, "x");
+    boot_img(m, &im, "x");
     uint32_t mbi = (uint32_t)m->cpus[0]->gpr[R_BX];
     ck_assert(mbi + 116 <= 0x10000 || mbi >= 0x20000);
     ck_assert(guest_eq(m, 0x10000, im.d, 0x2000));
     ck_assert(guest_all(m, 0x12000, 0, 0xe000));
     ck_assert_str_eq(gstr(m, g32(m, mbi + 16)), "x");
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST

@@ -145,11 +145,9 @@ START_TEST(entry_address_tag_overrides_elf)
     vp_machine *m = unit_machine(32);
     img im = {0};
     make_mb2_elf64(&im, entry_tag);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->rip, 0x100180);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -163,13 +161,11 @@ START_TEST(elf32_image)
     img_pattern(&im, 0x800, 0x100, 0x44);
     mb2h h = mb2_begin(&im, 0x800);
     mb2_end(&h);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->gpr[R_AX], MB2_BOOT);
     ck_assert_uint_eq(m->cpus[0]->rip, 0x200010);
     ck_assert(guest_eq(m, 0x200000, im.d + 0x800, 0x100));
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -188,14 +184,12 @@ START_TEST(address_tag_flat_binary)
     mb2_tag(&h, 3, 0, entry, 1);
     mb2_end(&h);
     img_pattern(&im, h.pos, 0x600 - h.pos, 0x19);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert(guest_eq(m, 0x180000, im.d, 0x600));
     ck_assert(guest_all(m, 0x180600, 0, 0x1a00));
     ck_assert_uint_eq(m->cpus[0]->rip, 0x180100);
     ck_assert_uint_eq(m->cpus[0]->gpr[R_AX], MB2_BOOT);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -218,14 +212,12 @@ START_TEST(known_requests_without_information)
     vp_machine *m = unit_machine(32);
     img im = {0};
     make_mb2_elf64(&im, known_but_unavailable);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     uint32_t mbi = (uint32_t)m->cpus[0]->gpr[R_BX];
     ck_assert_uint_eq(find_tag(m, mbi, 8, 0), 0);
     ck_assert_uint_eq(find_tag(m, mbi, 17, 0), 0);
     ck_assert_uint_ne(find_tag(m, mbi, 6, 0), 0);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -248,11 +240,9 @@ START_TEST(optional_tags_are_ignored)
     vp_machine *m = unit_machine(32);
     img im = {0};
     make_mb2_elf64(&im, optional_unknowns);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->gpr[R_AX], MB2_BOOT);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -268,13 +258,11 @@ START_TEST(relocatable_within_range)
     vp_machine *m = unit_machine(32);
     img im = {0};
     make_mb2_elf64(&im, reloc_ok);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     uint32_t mbi = (uint32_t)m->cpus[0]->gpr[R_BX];
     uint32_t t = find_tag(m, mbi, 21, 0);
     ck_assert_uint_eq(g32(m, t + 8), 0x100000);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST
@@ -288,11 +276,9 @@ START_TEST(both_headers_prefer_mb2)
      * for an ELF64 file. */
     mb1_header(&im, 0x1020, 0x10000);
     mb1_addr(&im, 0x1020, 0x100020, 0x100000, 0x100400, 0, 0x100100);
-    const char *path = img_file(&im, 0);
-    boot_ok(m, path, NULL);
+    boot_img(m, &im, NULL);
     ck_assert_uint_eq(m->cpus[0]->gpr[R_AX], MB2_BOOT);
     img_free(&im);
-    file_remove(path);
     vp_machine_destroy(m);
 }
 END_TEST

@@ -93,6 +93,25 @@ static inline void cache_seg(vp_cpu *c, vp_seg *s, uint16_t sel)
     vp_desc_to_seg(lo, 0, sel, s);
 }
 
+/* The segment state of the standard layout at privilege `cpl`: CS from
+ * `cs`, the data segments flat (G_DATA32, or G_DATA32_U at CPL 3), TR the
+ * busy TSS at G_TSS, no LDT; the ring's stack, RIP = T_CODE. */
+static inline void std_segs(vp_cpu *c, unsigned cpl, uint16_t cs)
+{
+    uint16_t ds = cpl == 3 ? G_DATA32_U | 3 : G_DATA32;
+    cache_seg(c, &c->seg[S_CS], cs);
+    for (int s = 0; s < 6; s++)
+        if (s != S_CS)
+            cache_seg(c, &c->seg[s], ds);
+    cache_seg(c, &c->tr, G_TSS);
+    c->tr.attr |= 2;
+    c->ldtr = (vp_seg){.attr = SEGA_UNUSABLE};
+    c->gpr[R_SP] = cpl == 3 ? T_STACK3 : T_STACK0;
+    c->rip = T_CODE;
+    c->insn_rip = T_CODE;
+    vp_update_mode(c);
+}
+
 /* 32-bit protected mode, paging off, flat segments at privilege `cpl`,
  * the standard GDT, an IDT at T_IDT and the 32-bit TSS in TR. */
 static inline void prot32(vp_cpu *c, unsigned cpl)
@@ -106,22 +125,10 @@ static inline void prot32(vp_cpu *c, unsigned cpl)
     c->efer = 0;
     c->flags = FL_FIXED1;
     c->lf_op = 0;
-    uint16_t cs = cpl == 3 ? G_CODE32_U | 3 : G_CODE32;
-    uint16_t ds = cpl == 3 ? G_DATA32_U | 3 : G_DATA32;
-    cache_seg(c, &c->seg[S_CS], cs);
-    for (int s = 0; s < 6; s++)
-        if (s != S_CS)
-            cache_seg(c, &c->seg[s], ds);
-    cache_seg(c, &c->tr, G_TSS);
-    c->tr.attr |= 2;
-    c->ldtr = (vp_seg){.attr = SEGA_UNUSABLE};
     /* TSS: SS0:ESP0 = data32:T_STACK0, I/O bitmap base beyond the limit. */
     wr64(m, T_TSS + 4, T_STACK0 | ((uint64_t)G_DATA32 << 32));
     vp_phys_write_n(&m->mem, T_TSS + 0x66, 0x68, 2);
-    c->gpr[R_SP] = cpl == 3 ? T_STACK3 : T_STACK0;
-    c->rip = T_CODE;
-    c->insn_rip = T_CODE;
-    vp_update_mode(c);
+    std_segs(c, cpl, cpl == 3 ? G_CODE32_U | 3 : G_CODE32);
 }
 
 /* 64-bit mode with 4-level identity paging of the first 1 GiB (one
@@ -151,19 +158,7 @@ static inline void long64(vp_cpu *c, unsigned cpl)
     wr64(m, T_TSS + 0x24, 0x7000);
     c->gdtr = (vp_dtr){T_GDT, G_END - 1};
     c->idtr = (vp_dtr){T_IDT, 0xfff};
-    uint16_t cs = cpl == 3 ? G_CODE64_U | 3 : G_CODE64;
-    uint16_t ds = cpl == 3 ? G_DATA32_U | 3 : G_DATA32;
-    cache_seg(c, &c->seg[S_CS], cs);
-    for (int s = 0; s < 6; s++)
-        if (s != S_CS)
-            cache_seg(c, &c->seg[s], ds);
-    cache_seg(c, &c->tr, G_TSS);
-    c->tr.attr |= 2;
-    c->ldtr = (vp_seg){.attr = SEGA_UNUSABLE};
-    c->gpr[R_SP] = cpl == 3 ? T_STACK3 : T_STACK0;
-    c->rip = T_CODE;
-    c->insn_rip = T_CODE;
-    vp_update_mode(c);
+    std_segs(c, cpl, cpl == 3 ? G_CODE64_U | 3 : G_CODE64);
 }
 
 /* Real mode with the IVT at 0. */

@@ -11,25 +11,12 @@
 #define PIT_HZ 1193182ull
 
 static vp_machine *m;
-static unsigned edges[16];
-static int levels[16];
-
-static void record(void *opaque, int irq, int level)
-{
-    (void)opaque;
-    if (irq < 0 || irq > 15)
-        return;
-    if (level && !levels[irq])
-        edges[irq]++;
-    levels[irq] = level;
-}
+static unit_irqs irq;
 
 static void setup(void)
 {
     m = unit_machine(16);
-    for (int i = 0; i < 16; i++)
-        edges[i] = 0, levels[i] = 0;
-    vp_machine_add_isa_irq_sink(m, record, NULL);
+    unit_watch_irqs(m, &irq);
 }
 
 static void teardown(void)
@@ -53,23 +40,9 @@ static uint64_t tick_ns(uint64_t j)
     return (j * 1000000000ull + PIT_HZ - 1) / PIT_HZ;
 }
 
-/* Moves time to `ns`, firing every timer on the way in order. */
-static void run_to_ns(uint64_t ns)
-{
-    for (;;) {
-        uint64_t d = vp_clock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        vp_clock_skip_to(&m->clock, d);
-        vp_clock_run_timers(&m->clock);
-    }
-    vp_clock_skip_to(&m->clock, ns);
-    vp_clock_run_timers(&m->clock);
-}
-
 static void at_tick(uint64_t j)
 {
-    run_to_ns(tick_ns(j));
+    unit_run_to_ns(m, tick_ns(j));
 }
 
 static void write16(int ch, uint16_t v)
@@ -116,11 +89,11 @@ START_TEST(test_mode2_irq0_rate)
     outb(0x43, 0x34);
     write16(0, 11932);
     /* The control word set OUT high: one rising edge already. */
-    ck_assert_uint_eq(edges[0], 1);
-    edges[0] = 0;
-    run_to_ns(1000000000ull);
+    ck_assert_uint_eq(irq.edges[0], 1);
+    irq.edges[0] = 0;
+    unit_run_to_ns(m, 1000000000ull);
     /* Rising edges at ticks 1 + k*11932, k >= 1, up to tick 1193182. */
-    ck_assert_uint_eq(edges[0], 99);
+    ck_assert_uint_eq(irq.edges[0], 99);
 }
 END_TEST
 
@@ -159,10 +132,10 @@ START_TEST(test_mode3_irq0)
 {
     outb(0x43, 0x36);
     write16(0, 0); /* 0 = 65536: 18.2 Hz */
-    edges[0] = 0;
-    run_to_ns(1000000000ull);
+    irq.edges[0] = 0;
+    unit_run_to_ns(m, 1000000000ull);
     /* Rising edges at ticks 1 + k*65536: k = 1..18. */
-    ck_assert_uint_eq(edges[0], 18);
+    ck_assert_uint_eq(irq.edges[0], 18);
 }
 END_TEST
 
@@ -176,19 +149,19 @@ START_TEST(test_mode0_terminal_count)
     at_tick(2);
     ck_assert_uint_eq(status(0), 0x30);
     at_tick(100);
-    ck_assert_uint_eq(levels[0], 0);
+    ck_assert_uint_eq(irq.level[0], 0);
     at_tick(101); /* N + 1 clocks after the write */
-    ck_assert_uint_eq(levels[0], 1);
-    ck_assert_uint_eq(edges[0], 1);
+    ck_assert_uint_eq(irq.level[0], 1);
+    ck_assert_uint_eq(irq.edges[0], 1);
     ck_assert_uint_eq(status(0), 0xb0);
     /* The counter wraps and keeps counting; OUT stays high. */
     at_tick(103);
     ck_assert_uint_eq(latch_read(0), 0xfffe);
     at_tick(100000);
-    ck_assert_uint_eq(edges[0], 1);
+    ck_assert_uint_eq(irq.edges[0], 1);
     /* A new count drops OUT again. */
     write16(0, 10);
-    ck_assert_uint_eq(levels[0], 0);
+    ck_assert_uint_eq(irq.level[0], 0);
 }
 END_TEST
 
@@ -296,17 +269,17 @@ START_TEST(test_mode4_strobe)
 {
     outb(0x43, 0x38); /* ch0 mode 4 */
     write16(0, 20);
-    ck_assert_uint_eq(levels[0], 1);
-    edges[0] = 0;
+    ck_assert_uint_eq(irq.level[0], 1);
+    irq.edges[0] = 0;
     at_tick(20);
-    ck_assert_uint_eq(levels[0], 1);
+    ck_assert_uint_eq(irq.level[0], 1);
     at_tick(21); /* CE reaches 0: OUT low for one clock */
-    ck_assert_uint_eq(levels[0], 0);
+    ck_assert_uint_eq(irq.level[0], 0);
     at_tick(22);
-    ck_assert_uint_eq(levels[0], 1);
-    ck_assert_uint_eq(edges[0], 1);
+    ck_assert_uint_eq(irq.level[0], 1);
+    ck_assert_uint_eq(irq.edges[0], 1);
     at_tick(200000); /* no reload, no second strobe */
-    ck_assert_uint_eq(edges[0], 1);
+    ck_assert_uint_eq(irq.edges[0], 1);
 }
 END_TEST
 
@@ -399,12 +372,12 @@ START_TEST(test_reset_stops_irq0)
     outb(0x43, 0x34);
     write16(0, 100);
     at_tick(1000);
-    ck_assert_uint_gt(edges[0], 5);
+    ck_assert_uint_gt(irq.edges[0], 5);
     vp_platform_reset(m);
-    ck_assert_uint_eq(levels[0], 0);
-    edges[0] = 0;
+    ck_assert_uint_eq(irq.level[0], 0);
+    irq.edges[0] = 0;
     at_tick(100000);
-    ck_assert_uint_eq(edges[0], 0);
+    ck_assert_uint_eq(irq.edges[0], 0);
     ck_assert_uint_eq(inb(0x61) & 0x0f, 0);
 }
 END_TEST
@@ -425,13 +398,13 @@ START_TEST(test_fuzz)
             (void)inb(ports[(r >> 3) % 5]);
             break;
         default:
-            run_to_ns(vp_clock_now(&m->clock) + (r >> 10) % 20000);
+            unit_run_to_ns(m, vp_clock_now(&m->clock) + (r >> 10) % 20000);
             break;
         }
     }
     /* Time still runs and the timer list stays sane. */
     uint64_t t = vp_clock_now(&m->clock);
-    run_to_ns(t + 1000000);
+    unit_run_to_ns(m, t + 1000000);
     ck_assert_uint_ge(vp_clock_now(&m->clock), t + 1000000);
 }
 END_TEST

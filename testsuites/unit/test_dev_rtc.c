@@ -53,19 +53,6 @@ static void cmos_set(uint8_t idx, uint8_t v)
     vp_ioport_write(&m->io, 0x71, v, 1);
 }
 
-static void run_to_ns(uint64_t ns)
-{
-    for (;;) {
-        uint64_t d = vp_clock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        vp_clock_skip_to(&m->clock, d);
-        vp_clock_run_timers(&m->clock);
-    }
-    vp_clock_skip_to(&m->clock, ns);
-    vp_clock_run_timers(&m->clock);
-}
-
 typedef struct { uint8_t idx, want; } reg_want;
 
 static void check_regs(const reg_want *w, size_t n)
@@ -89,11 +76,11 @@ END_TEST
 
 START_TEST(test_time_advances)
 {
-    run_to_ns(3661 * NS + NS / 2);
+    unit_run_to_ns(m, 3661 * NS + NS / 2);
     static const reg_want w1[] = {{0x00, 0x01}, {0x02, 0x01}, {0x04, 0x01}};
     check_regs(w1, VP_ARRAY_SIZE(w1));
     /* 59 days on: 2026 is not a leap year, so March 1st, a Sunday. */
-    run_to_ns(59ull * 86400 * NS + 10 * NS);
+    unit_run_to_ns(m, 59ull * 86400 * NS + 10 * NS);
     static const reg_want w2[] = {{0x07, 0x01}, {0x08, 0x03}, {0x09, 0x26},
                                   {0x06, 0x01}, {0x00, 0x10}};
     check_regs(w2, VP_ARRAY_SIZE(w2));
@@ -102,7 +89,7 @@ END_TEST
 
 START_TEST(test_binary_and_12h)
 {
-    run_to_ns((13 * 3600 + 5 * 60 + 9) * NS);
+    unit_run_to_ns(m, (13 * 3600 + 5 * 60 + 9) * NS);
     cmos_set(0x0b, 0x06); /* binary, 24h */
     static const reg_want w1[] = {{0x04, 13}, {0x02, 5}, {0x00, 9},
                                   {0x09, 26}, {0x32, 20}};
@@ -111,9 +98,9 @@ START_TEST(test_binary_and_12h)
     ck_assert_uint_eq(cmos(0x04), 0x81);
     cmos_set(0x0b, 0x00); /* BCD, 12h */
     ck_assert_uint_eq(cmos(0x04), 0x81);
-    run_to_ns((24 * 3600 + 30 * 60) * NS); /* 00:30 is 12 AM */
+    unit_run_to_ns(m, (24 * 3600 + 30 * 60) * NS); /* 00:30 is 12 AM */
     ck_assert_uint_eq(cmos(0x04), 0x12);
-    run_to_ns((24 * 3600 + 23 * 3600) * NS); /* 23:00 is 11 PM */
+    unit_run_to_ns(m, (24 * 3600 + 23 * 3600) * NS); /* 23:00 is 11 PM */
     ck_assert_uint_eq(cmos(0x04), 0x91);
 }
 END_TEST
@@ -133,7 +120,7 @@ START_TEST(test_epoch_config)
         {0x00, 0x56}, {0x02, 0x34}, {0x04, 0x12}, {0x06, 0x03},
         {0x07, 0x29}, {0x08, 0x02}, {0x09, 0x00}, {0x32, 0x20}};
     check_regs(w, VP_ARRAY_SIZE(w));
-    run_to_ns((11 * 3600 + 25 * 60 + 4) * NS); /* to March 1st 00:00 */
+    unit_run_to_ns(m, (11 * 3600 + 25 * 60 + 4) * NS); /* to March 1st 00:00 */
     static const reg_want w2[] = {{0x07, 0x01}, {0x08, 0x03}, {0x04, 0x00},
                                   {0x06, 0x04}};
     check_regs(w2, VP_ARRAY_SIZE(w2));
@@ -149,10 +136,10 @@ START_TEST(test_set_time)
     for (size_t i = 0; i < VP_ARRAY_SIZE(set); i++)
         cmos_set(set[i].idx, set[i].want);
     check_regs(set, VP_ARRAY_SIZE(set));
-    run_to_ns(5 * NS);
+    unit_run_to_ns(m, 5 * NS);
     ck_assert_uint_eq(cmos(0x00), 0x58);
     cmos_set(0x0b, 0x02);
-    run_to_ns(7 * NS);
+    unit_run_to_ns(m, 7 * NS);
     /* 1999-12-31 23:59:58 + 2 s; the day-of-week counter steps too. */
     static const reg_want w[] = {
         {0x32, 0x20}, {0x09, 0x00}, {0x08, 0x01}, {0x07, 0x01},
@@ -216,16 +203,16 @@ END_TEST
 START_TEST(test_reg_c_clears)
 {
     /* PF is set whatever PIE says; IRQF only when enabled. */
-    run_to_ns(NS / 100);
+    unit_run_to_ns(m, NS / 100);
     ck_assert_uint_eq(cmos(0x0c), 0x40);
     ck_assert_uint_eq(cmos(0x0c), 0x00);
     ck_assert_int_eq(irq8, 0);
     cmos_set(0x0b, 0x42);
-    run_to_ns(NS / 50);
+    unit_run_to_ns(m, NS / 50);
     ck_assert_int_eq(irq8, 1);
     ck_assert_uint_eq(irq8_edges, 1);
     /* Without a read of C the line stays high: no new edge. */
-    run_to_ns(NS / 25);
+    unit_run_to_ns(m, NS / 25);
     ck_assert_uint_eq(irq8_edges, 1);
     ck_assert_uint_eq(cmos(0x0c), 0xc0);
     ck_assert_int_eq(irq8, 0);
@@ -237,9 +224,9 @@ START_TEST(test_update_interrupt)
 {
     cmos_set(0x0a, 0x20); /* no periodic flag to muddle C */
     cmos_set(0x0b, 0x12); /* UIE */
-    run_to_ns(NS - 1);
+    unit_run_to_ns(m, NS - 1);
     ck_assert_int_eq(irq8, 0);
-    run_to_ns(NS);
+    unit_run_to_ns(m, NS);
     ck_assert_int_eq(irq8, 1);
     ck_assert_uint_eq(cmos(0x0c), 0x90);
     ck_assert_uint_eq(cmos(0x00), 0x01);
@@ -253,22 +240,22 @@ START_TEST(test_alarm)
     cmos_set(0x03, 0x00);
     cmos_set(0x05, 0x00);
     cmos_set(0x0b, 0x22); /* AIE */
-    run_to_ns(4 * NS + NS / 2);
+    unit_run_to_ns(m, 4 * NS + NS / 2);
     ck_assert_int_eq(irq8, 0);
     ck_assert_uint_eq(cmos(0x0c), 0x10); /* updates happened, no alarm */
-    run_to_ns(5 * NS);
+    unit_run_to_ns(m, 5 * NS);
     ck_assert_int_eq(irq8, 1);
     ck_assert_uint_eq(cmos(0x0c), 0xb0);
     /* Don't-care codes in all three bytes: every second. */
     cmos_set(0x01, 0xc0);
     cmos_set(0x03, 0xff);
     cmos_set(0x05, 0xc5);
-    run_to_ns(6 * NS);
+    unit_run_to_ns(m, 6 * NS);
     ck_assert_int_eq(irq8, 1);
     ck_assert_uint_eq(cmos(0x0c), 0xb0);
     /* An hour byte no time can match never fires. */
     cmos_set(0x05, 0x24);
-    run_to_ns(100 * NS);
+    unit_run_to_ns(m, 100 * NS);
     ck_assert_int_eq(irq8, 0);
     ck_assert_uint_eq(cmos(0x0c), 0x10);
 }
@@ -280,42 +267,42 @@ START_TEST(test_alarm_polled)
     cmos_set(0x01, 0x30);
     cmos_set(0x03, 0x01);
     cmos_set(0x05, 0x00);
-    run_to_ns(60 * NS);
+    unit_run_to_ns(m, 60 * NS);
     ck_assert_uint_eq(cmos(0x0c) & 0x20, 0);
-    run_to_ns(2 * 3600 * NS);
+    unit_run_to_ns(m, 2 * 3600 * NS);
     ck_assert_uint_eq(cmos(0x0c) & 0x20, 0x20);
 }
 END_TEST
 
 START_TEST(test_uip)
 {
-    run_to_ns(NS - 300000);
+    unit_run_to_ns(m, NS - 300000);
     ck_assert_uint_eq(cmos(0x0a) & 0x80, 0);
-    run_to_ns(NS - 200000);
+    unit_run_to_ns(m, NS - 200000);
     ck_assert_uint_eq(cmos(0x0a) & 0x80, 0x80);
     ck_assert_uint_eq(cmos(0x00), 0x00);
-    run_to_ns(NS);
+    unit_run_to_ns(m, NS);
     ck_assert_uint_eq(cmos(0x0a) & 0x80, 0);
     ck_assert_uint_eq(cmos(0x00), 0x01);
     /* SET stops updates: no UIP. */
     cmos_set(0x0b, 0x82);
-    run_to_ns(2 * NS - 100000);
+    unit_run_to_ns(m, 2 * NS - 100000);
     ck_assert_uint_eq(cmos(0x0a) & 0x80, 0);
 }
 END_TEST
 
 START_TEST(test_divider_reset)
 {
-    run_to_ns(10 * NS + NS / 5);
+    unit_run_to_ns(m, 10 * NS + NS / 5);
     cmos_set(0x0a, 0x76); /* divider chain reset */
-    run_to_ns(20 * NS);
+    unit_run_to_ns(m, 20 * NS);
     ck_assert_uint_eq(cmos(0x00), 0x10);
     cmos_set(0x0a, 0x26); /* first update half a second later */
-    run_to_ns(20 * NS + NS / 2 - 1000);
+    unit_run_to_ns(m, 20 * NS + NS / 2 - 1000);
     ck_assert_uint_eq(cmos(0x00), 0x10);
-    run_to_ns(20 * NS + NS / 2);
+    unit_run_to_ns(m, 20 * NS + NS / 2);
     ck_assert_uint_eq(cmos(0x00), 0x11);
-    run_to_ns(21 * NS + NS / 2);
+    unit_run_to_ns(m, 21 * NS + NS / 2);
     ck_assert_uint_eq(cmos(0x00), 0x12);
 }
 END_TEST
@@ -368,7 +355,7 @@ START_TEST(test_reset_keeps_time)
 {
     cmos_set(0x40, 0x77);
     cmos_set(0x0b, 0x72); /* PIE AIE UIE */
-    run_to_ns(3 * NS + 1000);
+    unit_run_to_ns(m, 3 * NS + 1000);
     ck_assert_int_eq(irq8, 1);
     vp_platform_reset(m);
     ck_assert_int_eq(irq8, 0);
@@ -398,7 +385,7 @@ START_TEST(test_fuzz)
             (void)vp_ioport_read(&m->io, 0x71, 1);
             break;
         default:
-            run_to_ns(vp_clock_now(&m->clock) + (r >> 4) % 50000000);
+            unit_run_to_ns(m, vp_clock_now(&m->clock) + (r >> 4) % 50000000);
             break;
         }
     }

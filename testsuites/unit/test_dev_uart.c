@@ -12,8 +12,7 @@
 static vp_machine *m;
 static uint8_t out[2][256];
 static size_t nout[2];
-static int irq_level[16];
-static unsigned irq_edges[16];
+static unit_irqs irq;
 static const char *input;
 
 static void capture(void *opaque, const uint8_t *buf, size_t n)
@@ -31,16 +30,6 @@ static int reader(void *opaque)
     return (uint8_t)*input++;
 }
 
-static void record(void *opaque, int irq, int level)
-{
-    (void)opaque;
-    if (irq < 0 || irq > 15)
-        return;
-    if (level && !irq_level[irq])
-        irq_edges[irq]++;
-    irq_level[irq] = level;
-}
-
 static void setup(void)
 {
     m = unit_machine(16);
@@ -49,10 +38,8 @@ static void setup(void)
         m->cfg.serial[i].write = capture;
         m->cfg.serial[i].opaque = (void *)(intptr_t)i;
     }
-    memset(irq_level, 0, sizeof(irq_level));
-    memset(irq_edges, 0, sizeof(irq_edges));
     input = NULL;
-    vp_machine_add_isa_irq_sink(m, record, NULL);
+    unit_watch_irqs(m, &irq);
 }
 
 static void teardown(void)
@@ -68,19 +55,6 @@ static uint8_t inb(uint16_t port)
 static void outb(uint16_t port, uint8_t v)
 {
     vp_ioport_write(&m->io, port, v, 1);
-}
-
-static void run_to_ns(uint64_t ns)
-{
-    for (;;) {
-        uint64_t d = vp_clock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        vp_clock_skip_to(&m->clock, d);
-        vp_clock_run_timers(&m->clock);
-    }
-    vp_clock_skip_to(&m->clock, ns);
-    vp_clock_run_timers(&m->clock);
 }
 
 enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6,
@@ -226,9 +200,9 @@ START_TEST(test_trigger_and_timeout)
     ck_assert_uint_eq(inb(COM1 + THR), 'a');
     ck_assert_uint_eq(inb(COM1 + IIR), 0xc1); /* below the trigger */
     uint64_t t = vp_clock_now(&m->clock);
-    run_to_ns(t + 4100000);
+    unit_run_to_ns(m, t + 4100000);
     ck_assert_uint_eq(inb(COM1 + IIR), 0xc1);
-    run_to_ns(t + 4200000); /* four character times without activity */
+    unit_run_to_ns(m, t + 4200000); /* four character times without activity */
     ck_assert_uint_eq(inb(COM1 + IIR), 0xcc);
     ck_assert_uint_eq(inb(COM1 + THR), 'b'); /* a read clears it */
     ck_assert_uint_eq(inb(COM1 + IIR), 0xc1);
@@ -239,20 +213,20 @@ START_TEST(test_irq_gating)
 {
     outb(COM1 + LCR, 0x03);
     outb(COM1 + IER, 0x02); /* THRE pending */
-    ck_assert_int_eq(irq_level[4], 0); /* OUT2 inactive */
+    ck_assert_int_eq(irq.level[4], 0); /* OUT2 inactive */
     outb(COM1 + MCR, 0x08);
-    ck_assert_int_eq(irq_level[4], 1);
+    ck_assert_int_eq(irq.level[4], 1);
     ck_assert_uint_eq(inb(COM1 + IIR), 0x02);
-    ck_assert_int_eq(irq_level[4], 0);
+    ck_assert_int_eq(irq.level[4], 0);
     outb(COM1 + THR, '.'); /* THR empties again: a new edge */
-    ck_assert_int_eq(irq_level[4], 1);
-    ck_assert_uint_eq(irq_edges[4], 2);
+    ck_assert_int_eq(irq.level[4], 1);
+    ck_assert_uint_eq(irq.edges[4], 2);
     outb(COM1 + MCR, 0x18); /* loopback forces OUT2 inactive */
-    ck_assert_int_eq(irq_level[4], 0);
+    ck_assert_int_eq(irq.level[4], 0);
     /* COM2 is IRQ3. */
     outb(COM2 + MCR, 0x08);
     outb(COM2 + IER, 0x02);
-    ck_assert_int_eq(irq_level[3], 1);
+    ck_assert_int_eq(irq.level[3], 1);
 }
 END_TEST
 
@@ -262,10 +236,10 @@ START_TEST(test_thr_write_pulses_irq)
      * controller a fresh edge. */
     outb(COM1 + MCR, 0x08);
     outb(COM1 + IER, 0x02);
-    unsigned before = irq_edges[4];
+    unsigned before = irq.edges[4];
     for (int i = 0; i < 5; i++)
         outb(COM1 + THR, 'x');
-    ck_assert_uint_eq(irq_edges[4] - before, 5);
+    ck_assert_uint_eq(irq.edges[4] - before, 5);
 }
 END_TEST
 
@@ -278,19 +252,19 @@ START_TEST(test_input_reader)
     outb(COM1 + LCR, 0x03);
     outb(COM1 + MCR, 0x08);
     outb(COM1 + IER, 0x01);
-    run_to_ns(NS / 100);
-    ck_assert_int_eq(irq_level[4], 1);
+    unit_run_to_ns(m, NS / 100);
+    ck_assert_int_eq(irq.level[4], 1);
     char got[4] = {0};
     for (int i = 0; i < 3; i++) {
         ck_assert_uint_eq(inb(COM1 + LSR) & 1, 1);
         got[i] = (char)inb(COM1 + THR);
-        run_to_ns(vp_clock_now(&m->clock) + NS / 1000);
+        unit_run_to_ns(m, vp_clock_now(&m->clock) + NS / 1000);
     }
     ck_assert_str_eq(got, "abc");
-    ck_assert_int_eq(irq_level[4], 0);
+    ck_assert_int_eq(irq.level[4], 0);
     /* Interest lapses when the guest stops looking and RDA is off. */
     outb(COM1 + IER, 0x00);
-    run_to_ns(vp_clock_now(&m->clock) + NS);
+    unit_run_to_ns(m, vp_clock_now(&m->clock) + NS);
     ck_assert_uint_eq(vp_clock_next_deadline(&m->clock), UINT64_MAX);
 }
 END_TEST
@@ -323,7 +297,7 @@ START_TEST(test_fuzz)
             (void)inb((uint16_t)(COM1 + (r >> 3) % 8));
             break;
         default:
-            run_to_ns(vp_clock_now(&m->clock) + (r >> 4) % 2000000);
+            unit_run_to_ns(m, vp_clock_now(&m->clock) + (r >> 4) % 2000000);
             break;
         }
     }

@@ -8,14 +8,9 @@
  * runtime's own 32-bit entry (runtime/entry.S) leaves it: the runtime's
  * GDT and identity map, its stack, then vp_runtime_main. */
 
-#define SEL_CODE64 0x08
-#define SEL_DATA 0x10
+#include "entry.h"
+
 #define GDT_LIMIT (32 * 8 - 1)      /* VP_GDT_ENTRIES in runtime/vp.h */
-#define PTE_P 0x01
-#define PTE_RW 0x02
-#define PTE_PWT 0x08
-#define PTE_PCD 0x10
-#define PTE_PS 0x80
 
     .section .text.entry, "ax"
     .code64
@@ -29,11 +24,7 @@ loader_start64:
     mov %rsi, %r15
 
     /* .bss first: mb_magic and friends live there. */
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    xor %eax, %eax
-    rep stosb
+    zero_bss
 
     mov %r15d, mb_magic
     mov %r14d, mb_info
@@ -47,35 +38,10 @@ loader_start64:
     pushq $SEL_CODE64
     pushq $1f
     lretq
-1:  mov $SEL_DATA, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %fs
-    mov %eax, %gs
-    mov %eax, %ss
+1:  load_data_segs
 
-    /* The runtime's identity map of 0-4 GiB, built as entry.S does:
-     * 2 MiB pages, the top GiB (MMIO) uncached. */
-    movq $(vp_pdpt + PTE_P + PTE_RW), vp_pml4
-    mov $vp_pd, %eax
-    or $(PTE_P + PTE_RW), %eax
-    xor %ecx, %ecx
-2:  mov %rax, vp_pdpt(,%rcx,8)
-    add $4096, %rax
-    inc %ecx
-    cmp $4, %ecx
-    jne 2b
-    xor %ecx, %ecx
-3:  mov %rcx, %rax
-    shl $21, %rax
-    or $(PTE_P + PTE_RW + PTE_PS), %rax
-    cmp $1536, %ecx
-    jb 4f
-    or $(PTE_PCD + PTE_PWT), %rax
-4:  mov %rax, vp_pd(,%rcx,8)
-    inc %ecx
-    cmp $2048, %ecx
-    jne 3b
+    /* The runtime's identity map, as entry.S builds it. */
+    build_identity_map
     mov $vp_pml4, %eax
     mov %rax, %cr3
 

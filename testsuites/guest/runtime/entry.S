@@ -5,19 +5,12 @@
 #define MB_HEADER_MAGIC 0x1BADB002
 #define MB_HEADER_FLAGS 0x00000003 /* page-aligned modules, memory info */
 
-#define SEL_CODE64 0x08
-#define SEL_DATA 0x10
-#define SEL_CODE32 0x18
+#include "entry.h"
 
 #define MSR_EFER 0xC0000080
 #define EFER_LME 0x100
 #define CR0_START 0x80000031 /* PG | NE | ET | PE */
 #define CR4_PAE 0x20
-#define PTE_P 0x01
-#define PTE_RW 0x02
-#define PTE_PWT 0x08
-#define PTE_PCD 0x10
-#define PTE_PS 0x80
 
     .section .multiboot, "a"
     .balign 4
@@ -34,12 +27,7 @@ _start:
     mov %eax, %esi              /* multiboot magic */
     mov %ebx, %ebp              /* multiboot info */
 
-    /* Zero .bss ourselves: the BIOS disk path loads only file contents. */
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    xor %eax, %eax
-    rep stosb
+    zero_bss
 
     mov %esi, mb_magic
     mov %ebp, mb_info
@@ -47,36 +35,8 @@ _start:
 
     lgdt gdt_ptr32
     ljmp $SEL_CODE32, $1f
-1:  mov $SEL_DATA, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %fs
-    mov %eax, %gs
-    mov %eax, %ss
-
-    /* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB
-     * pages covering 0-4 GiB; the top GiB (MMIO) uncached. */
-    movl $(vp_pdpt + PTE_P + PTE_RW), vp_pml4
-    mov $vp_pd, %eax
-    or $(PTE_P + PTE_RW), %eax
-    xor %ecx, %ecx
-2:  mov %eax, vp_pdpt(,%ecx,8)
-    add $4096, %eax
-    inc %ecx
-    cmp $4, %ecx
-    jne 2b
-
-    xor %ecx, %ecx
-3:  mov %ecx, %eax
-    shl $21, %eax
-    or $(PTE_P + PTE_RW + PTE_PS), %eax
-    cmp $1536, %ecx
-    jb 4f
-    or $(PTE_PCD + PTE_PWT), %eax
-4:  mov %eax, vp_pd(,%ecx,8)
-    inc %ecx
-    cmp $2048, %ecx
-    jne 3b
+1:  load_data_segs
+    build_identity_map
 
     mov %cr4, %eax
     or $CR4_PAE, %eax
@@ -95,12 +55,7 @@ _start:
 
     .code64
 long_entry:
-    mov $SEL_DATA, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %fs
-    mov %eax, %gs
-    mov %eax, %ss
+    load_data_segs
     mov $boot_stack_top, %rsp
     xor %ebp, %ebp
     call vp_runtime_main

@@ -86,6 +86,9 @@ static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, 
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+/* CMOS/RTC register `reg` through the index (0x70) and data (0x71) ports. */
+static inline uint8_t cmos_read(uint8_t reg) { outb(0x70, reg); return inb(0x71); }
+static inline void cmos_write(uint8_t reg, uint8_t v) { outb(0x70, reg); outb(0x71, v); }
 /* A write to port 0x80: a short I/O delay, as on real PCs. */
 static inline void io_delay(void) { outb(0x80, 0); }
 
@@ -140,6 +143,19 @@ VP_DEFINE_CR(3)
 VP_DEFINE_CR(4)
 VP_DEFINE_CR(8)
 #undef VP_DEFINE_CR
+
+#define VP_DEFINE_DR(n)                                                              \
+    static inline uint64_t read_dr##n(void)                                          \
+    { uint64_t v; __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v)); return v; }      \
+    static inline void write_dr##n(uint64_t v)                                       \
+    { __asm__ volatile("mov %0, %%dr" #n ::"r"(v) : "memory"); }
+VP_DEFINE_DR(0)
+VP_DEFINE_DR(1)
+VP_DEFINE_DR(2)
+VP_DEFINE_DR(3)
+VP_DEFINE_DR(6)
+VP_DEFINE_DR(7)
+#undef VP_DEFINE_DR
 
 static inline uint64_t read_rflags(void)
 {
@@ -279,6 +295,24 @@ void *alloc_pages(size_t n);
 static inline void *alloc_page(void) { return alloc_pages(1); }
 /* The PML4 the runtime built (identity map of the low 4 GiB). */
 extern uint64_t vp_pml4[512];
+
+/* A 2-MiB-aligned 2 MiB of RAM of the test's own: one 2-MiB page of the
+ * runtime's map. */
+static inline uint64_t alloc_2m(void)
+{
+    uint64_t p = (uint64_t)(uintptr_t)alloc_pages(1024);
+    return (p + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+}
+
+/* The page-directory entry of the runtime's map for `va` (below 4 GiB;
+ * a 2-MiB page unless the test changed it). */
+static inline volatile uint64_t *identity_pde(uint64_t va)
+{
+    const uint64_t addr = 0x000FFFFFFFFFF000ull;
+    uint64_t *pdpt = (uint64_t *)(uintptr_t)(vp_pml4[(va >> 39) & 511] & addr);
+    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[(va >> 30) & 511] & addr);
+    return &pd[(va >> 21) & 511];
+}
 
 /* ---- Time: bounded loops, no timer hardware ---------------------------- */
 

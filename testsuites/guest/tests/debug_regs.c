@@ -30,18 +30,6 @@ static uint64_t dr7_bp(int n, unsigned rw, unsigned len)
     return BIT(2 * n) | (uint64_t)rw << (16 + 4 * n) | (uint64_t)len << (18 + 4 * n);
 }
 
-#define DEF_DR(n)                                                                  \
-    static inline uint64_t get_dr##n(void)                                         \
-    { uint64_t v; __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v)); return v; }    \
-    static inline void set_dr##n(uint64_t v)                                       \
-    { __asm__ volatile("mov %0, %%dr" #n ::"r"(v) : "memory"); }
-DEF_DR(0)
-DEF_DR(1)
-DEF_DR(2)
-DEF_DR(3)
-DEF_DR(6)
-DEF_DR(7)
-
 /* ---- the #DB handler: records, then resumes ------------------------- */
 
 struct db_hit {
@@ -57,14 +45,14 @@ static void db_handler(struct intr_frame *f)
 {
     int n = nhits;
     if (n < 8)
-        hits[n] = (struct db_hit){f->rip, f->rflags, get_dr6(), get_dr7()};
+        hits[n] = (struct db_hit){f->rip, f->rflags, read_dr6(), read_dr7()};
     nhits = n + 1;
-    set_dr6(0);
+    write_dr6(0);
     if (n >= rehit)
         f->rflags |= RFLAGS_RF;
     /* A runaway breakpoint: disarm everything. */
     if (n >= 7)
-        set_dr7(0);
+        write_dr7(0);
 }
 
 static void arm(uint64_t dr7)
@@ -72,13 +60,13 @@ static void arm(uint64_t dr7)
     nhits = 0;
     rehit = 0;
     memset(hits, 0, sizeof(hits));
-    set_dr6(0);
-    set_dr7(dr7);
+    write_dr6(0);
+    write_dr7(dr7);
 }
 
 static void disarm(void)
 {
-    set_dr7(0);
+    write_dr7(0);
 }
 
 /* ---- code and data the breakpoints watch ---------------------------- */
@@ -138,7 +126,7 @@ static bool hit_ok(int i, uint64_t rip, uint64_t b_bits)
 
 static void instruction_breakpoints(void)
 {
-    set_dr0((uint64_t)(uintptr_t)ib_insn);
+    write_dr0((uint64_t)(uintptr_t)ib_insn);
     arm(dr7_bp(0, RW_X, LEN1));
     call_ib();
     disarm();
@@ -171,8 +159,8 @@ static void instruction_breakpoints(void)
     call_ib();
     disarm();
     report_eq("exec: disabled breakpoint", (uint64_t)nhits, 0);
-    set_dr0(0);
-    set_dr3((uint64_t)(uintptr_t)ib_insn);
+    write_dr0(0);
+    write_dr3((uint64_t)(uintptr_t)ib_insn);
     arm((dr7_bp(3, RW_X, LEN1) & ~BIT(6)) | BIT(7));
     call_ib();
     disarm();
@@ -185,7 +173,7 @@ static void data_breakpoints(void)
     uint64_t base = (uint64_t)(uintptr_t)&data[2];
 
     /* Write, 4 bytes: a byte store inside the range traps after it. */
-    set_dr1(base);
+    write_dr1(base);
     arm(dr7_bp(1, RW_W, LEN4));
     store_byte((volatile uint8_t *)(uintptr_t)base + 2);
     (void)read8((volatile uint8_t *)(uintptr_t)base);
@@ -201,7 +189,7 @@ static void data_breakpoints(void)
 
     /* Read/write, 2 bytes. */
     data[3] = 0x1122334455667788ull;
-    set_dr2((uint64_t)(uintptr_t)&data[3]);
+    write_dr2((uint64_t)(uintptr_t)&data[3]);
     arm(dr7_bp(2, RW_RW, LEN2));
     uint64_t v0 = read8((volatile uint8_t *)&data[3] + 1);
     uint64_t v1 = read8((volatile uint8_t *)&data[3] + 2);
@@ -212,7 +200,7 @@ static void data_breakpoints(void)
                (unsigned long long)v0, (unsigned long long)v1);
 
     /* 8 bytes (LEN = 10b): a dword read at +4 hits; one at +8 not. */
-    set_dr0((uint64_t)(uintptr_t)&data[4]);
+    write_dr0((uint64_t)(uintptr_t)&data[4]);
     arm(dr7_bp(0, RW_RW, LEN8));
     (void)read32((volatile uint8_t *)&data[4] + 4);
     (void)read32(&data[5]);
@@ -221,7 +209,7 @@ static void data_breakpoints(void)
                "%d hits, dr6 %#llx", nhits, (unsigned long long)hits[0].dr6);
 
     /* Write-only breakpoints ignore reads. */
-    set_dr0((uint64_t)(uintptr_t)&data[6]);
+    write_dr0((uint64_t)(uintptr_t)&data[6]);
     arm(dr7_bp(0, RW_W, LEN8));
     (void)data[6];
     disarm();
@@ -230,8 +218,8 @@ static void data_breakpoints(void)
     /* Two breakpoints on one store: one #DB. (Both B0 and B3 are set on
      * Vanderpool and Bochs; QEMU 7.2 reports only the first: B3 is
      * checked in debug_regs_gd.c.) */
-    set_dr0((uint64_t)(uintptr_t)&data[7]);
-    set_dr3((uint64_t)(uintptr_t)&data[7] + 4);
+    write_dr0((uint64_t)(uintptr_t)&data[7]);
+    write_dr3((uint64_t)(uintptr_t)&data[7] + 4);
     arm(dr7_bp(0, RW_W, LEN4) | dr7_bp(3, RW_RW, LEN4));
     data[7] = 5;
     disarm();
@@ -242,7 +230,7 @@ static void data_breakpoints(void)
      * watched byte, RIP still on the instruction, RCX counting the rest. */
     memset(rep_src, 0xAB, sizeof(rep_src));
     memset(rep_dst, 0, sizeof(rep_dst));
-    set_dr1((uint64_t)(uintptr_t)&rep_dst[10]);
+    write_dr1((uint64_t)(uintptr_t)&rep_dst[10]);
     arm(dr7_bp(1, RW_W, LEN1));
     uint64_t rcx_at_hit = rep_copy(rep_dst, rep_src, 32);
     disarm();
@@ -257,7 +245,7 @@ static void data_breakpoints(void)
 static void io_breakpoints(void)
 {
     uint64_t cr4 = read_cr4();
-    set_dr2(0x80);
+    write_dr2(0x80);
     /* Without CR4.DE, R/W = 10 is undefined: not tested. With it, an
      * I/O breakpoint traps after the OUT. */
     write_cr4(cr4 | CR4_DE);
@@ -286,7 +274,7 @@ static void single_step(void)
                nhits, (unsigned long long)hits[0].dr6);
 }
 
-static void read_dr4(void *arg)
+static void mov_from_dr4(void *arg)
 {
     uint64_t v;
     __asm__ volatile("mov %%dr4, %0" : "=r"(v));
@@ -295,23 +283,23 @@ static void read_dr4(void *arg)
 
 static void registers(void)
 {
-    set_dr6(0);
-    report_eq("DR6 reads fixed ones", get_dr6(), 0xFFFF0FF0);
-    set_dr7(0);
-    report_eq("DR7 bit 10 reads 1", get_dr7(), 0x400);
-    set_dr7(0x400 | (dr7_bp(1, RW_W, LEN2) & ~BIT(2))); /* fields, not enabled */
-    report_eq("DR7 keeps R/W and LEN", get_dr7(), 0x400 | (0x5ull << 20));
-    set_dr7(0);
+    write_dr6(0);
+    report_eq("DR6 reads fixed ones", read_dr6(), 0xFFFF0FF0);
+    write_dr7(0);
+    report_eq("DR7 bit 10 reads 1", read_dr7(), 0x400);
+    write_dr7(0x400 | (dr7_bp(1, RW_W, LEN2) & ~BIT(2))); /* fields, not enabled */
+    report_eq("DR7 keeps R/W and LEN", read_dr7(), 0x400 | (0x5ull << 20));
+    write_dr7(0);
 
     /* DR4/DR5 alias DR6/DR7 with CR4.DE = 0, #UD with CR4.DE = 1. */
     uint64_t cr4 = read_cr4(), v = 0;
     write_cr4(cr4 & ~CR4_DE);
-    set_dr6(0x1);
-    int vec = run_catching(read_dr4, &v);
+    write_dr6(0x1);
+    int vec = run_catching(mov_from_dr4, &v);
     report_msg("DR4 aliases DR6 without CR4.DE", vec == -1 && v == 0xFFFF0FF1,
                "vector %d value %#llx", vec, (unsigned long long)v);
     write_cr4(cr4 | CR4_DE);
-    vec = run_catching(read_dr4, &v);
+    vec = run_catching(mov_from_dr4, &v);
     write_cr4(cr4);
     report_eq("DR4 is #UD with CR4.DE", (uint64_t)(int64_t)vec, UD_VECTOR);
 }
@@ -324,6 +312,6 @@ void test_main(void)
     io_breakpoints();
     single_step();
     registers();
-    set_dr7(0);
+    write_dr7(0);
     set_intr_handler(DB_VECTOR, NULL);
 }

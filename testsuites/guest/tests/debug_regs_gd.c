@@ -15,46 +15,36 @@
 #define DR6_BD BIT(13)
 #define DR7_GD BIT(13)
 
-#define DEF_DR(n)                                                                  \
-    static inline uint64_t get_dr##n(void)                                         \
-    { uint64_t v; __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v)); return v; }    \
-    static inline void set_dr##n(uint64_t v)                                       \
-    { __asm__ volatile("mov %0, %%dr" #n ::"r"(v) : "memory"); }
-DEF_DR(0)
-DEF_DR(3)
-DEF_DR(6)
-DEF_DR(7)
-
 static volatile uint64_t data[2] __attribute__((aligned(16)));
 static volatile uint64_t db_dr6;
 static volatile int db_hits;
 
 static void db_handler(struct intr_frame *f)
 {
-    db_dr6 = get_dr6();
+    db_dr6 = read_dr6();
     db_hits++;
-    set_dr6(0);
+    write_dr6(0);
 }
 
-static void write_dr0(void *arg)
+static void mov_to_dr0(void *arg)
 {
-    set_dr0(0);
+    write_dr0(0);
 }
 
-static void read_dr0(void *arg)
+static void mov_from_dr0(void *arg)
 {
-    (void)get_dr0();
+    (void)read_dr0();
 }
 
 static void general_detect(const char *name, void (*fn)(void *))
 {
-    set_dr6(0);
-    set_dr7(0x400 | DR7_GD);
+    write_dr6(0);
+    write_dr7(0x400 | DR7_GD);
     int vec = run_catching(fn, NULL);
-    uint64_t dr7 = get_dr7(), dr6 = get_dr6();
+    uint64_t dr7 = read_dr7(), dr6 = read_dr6();
     uint64_t rip = last_exception.rip;
-    set_dr6(0);
-    set_dr7(0);
+    write_dr6(0);
+    write_dr7(0);
     /* The fault points at the MOV: its bytes are 0F 21/23. */
     bool at_mov = vec == DB_VECTOR && ((const uint8_t *)(uintptr_t)rip)[0] == 0x0F;
     report_msg(name, at_mov && (dr6 & DR6_BD) && !(dr7 & DR7_GD),
@@ -64,18 +54,18 @@ static void general_detect(const char *name, void (*fn)(void *))
 
 void test_main(void)
 {
-    general_detect("GD: MOV to DR0 faults with BD, GD cleared", write_dr0);
-    general_detect("GD: MOV from DR0 faults with BD, GD cleared", read_dr0);
+    general_detect("GD: MOV to DR0 faults with BD, GD cleared", mov_to_dr0);
+    general_detect("GD: MOV from DR0 faults with BD, GD cleared", mov_from_dr0);
 
     /* One 8-byte store meets DR0 (bytes 0-3) and DR3 (bytes 4-7). */
     set_intr_handler(DB_VECTOR, db_handler);
-    set_dr0((uint64_t)(uintptr_t)&data[0]);
-    set_dr3((uint64_t)(uintptr_t)&data[0] + 4);
-    set_dr6(0);
+    write_dr0((uint64_t)(uintptr_t)&data[0]);
+    write_dr3((uint64_t)(uintptr_t)&data[0] + 4);
+    write_dr6(0);
     /* L0, L3; R/W0 = 01 LEN0 = 11; R/W3 = 11 LEN3 = 11. */
-    set_dr7(0x400 | BIT(0) | BIT(6) | 0xDull << 16 | 0xFull << 28);
+    write_dr7(0x400 | BIT(0) | BIT(6) | 0xDull << 16 | 0xFull << 28);
     data[0] = 5;
-    set_dr7(0);
+    write_dr7(0);
     set_intr_handler(DB_VECTOR, NULL);
     report_msg("one access, two breakpoints: B0 and B3", db_hits == 1 && (db_dr6 & 0xF) == 9,
                "%d hits, dr6 %#llx", db_hits, (unsigned long long)db_dr6);

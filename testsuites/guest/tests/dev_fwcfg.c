@@ -36,12 +36,6 @@ static uint64_t fw_be(int n)
     return v;
 }
 
-static uint8_t cmos(uint8_t idx)
-{
-    outb(0x70, idx);
-    return inb(0x71);
-}
-
 struct fw_file {
     uint32_t size;
     uint16_t key;
@@ -65,10 +59,10 @@ void test_main(void)
 
     /* RAM size against CMOS: below 4 GiB from 0x34/0x35, above from
      * 0x5B-0x5D (64 KiB units). */
-    uint64_t below = ((uint64_t)(cmos(0x34) | cmos(0x35) << 8) << 16) +
+    uint64_t below = ((uint64_t)(cmos_read(0x34) | cmos_read(0x35) << 8) << 16) +
                      (16u << 20);
-    uint64_t above = (uint64_t)(cmos(0x5B) | cmos(0x5C) << 8 |
-                                (uint32_t)cmos(0x5D) << 16) << 16;
+    uint64_t above = (uint64_t)(cmos_read(0x5B) | cmos_read(0x5C) << 8 |
+                                (uint32_t)cmos_read(0x5D) << 16) << 16;
     fw_select(0x0003);
     uint64_t ram = fw_le(8);
     report_msg("RAM size", ram == below + above, "fw_cfg %#llx, CMOS %#llx",

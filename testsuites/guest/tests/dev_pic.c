@@ -12,18 +12,6 @@
  */
 #include "dev_lib.h"
 
-static uint8_t cmos(uint8_t idx)
-{
-    outb(0x70, idx);
-    return inb(0x71);
-}
-
-static void cmos_set(uint8_t idx, uint8_t v)
-{
-    outb(0x70, idx);
-    outb(0x71, v);
-}
-
 /* IRQ0 high and staying high: 8254 channel 0 mode 0 past its count. */
 static void irq0_raise(void)
 {
@@ -41,16 +29,16 @@ static void irq0_lower(void)
 /* IRQ8 high until register C is read: the RTC periodic flag. */
 static void irq8_raise(void)
 {
-    cmos_set(0x0A, 0x23); /* 8192 Hz */
-    cmos_set(0x0B, (cmos(0x0B) & 0x07) | 0x40);
-    (void)cmos(0x0C);
+    cmos_write(0x0A, 0x23); /* 8192 Hz */
+    cmos_write(0x0B, (cmos_read(0x0B) & 0x07) | 0x40);
+    (void)cmos_read(0x0C);
 }
 
 static void irq8_lower(void)
 {
-    cmos_set(0x0B, cmos(0x0B) & 0x07);
-    cmos_set(0x0A, 0x26);
-    (void)cmos(0x0C);
+    cmos_write(0x0B, cmos_read(0x0B) & 0x07);
+    cmos_write(0x0A, 0x26);
+    (void)cmos_read(0x0C);
 }
 
 static bool wait_irr(uint16_t base, uint8_t bits)

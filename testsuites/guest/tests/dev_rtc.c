@@ -15,18 +15,6 @@
  */
 #include "dev_lib.h"
 
-static uint8_t cmos(uint8_t idx)
-{
-    outb(0x70, idx);
-    return inb(0x71);
-}
-
-static void cmos_set(uint8_t idx, uint8_t v)
-{
-    outb(0x70, idx);
-    outb(0x71, v);
-}
-
 static unsigned from_bcd(uint8_t v)
 {
     return (v >> 4) * 10u + (v & 0x0F);
@@ -40,20 +28,20 @@ static bool bcd_ok(uint8_t v, unsigned max)
 static bool wait_not_uip(void)
 {
     for (uint64_t i = 0; i < SPIN_LONG; i++)
-        if (!(cmos(0x0A) & 0x80))
+        if (!(cmos_read(0x0A) & 0x80))
             return true;
     return false;
 }
 
 static void test_registers(void)
 {
-    report_eq("register D: VRT", cmos(0x0D), 0x80);
-    report_eq("register A: 32.768 kHz time base", cmos(0x0A) & 0x70, 0x20);
-    report_eq("register B: 24-hour BCD", cmos(0x0B) & 0x86, 0x02);
+    report_eq("register D: VRT", cmos_read(0x0D), 0x80);
+    report_eq("register A: 32.768 kHz time base", cmos_read(0x0A) & 0x70, 0x20);
+    report_eq("register B: 24-hour BCD", cmos_read(0x0B) & 0x86, 0x02);
     report("UIP clears", wait_not_uip());
-    uint8_t s = cmos(0x00), mi = cmos(0x02), h = cmos(0x04);
-    uint8_t wd = cmos(0x06), d = cmos(0x07), mo = cmos(0x08), y = cmos(0x09);
-    uint8_t c = cmos(0x32);
+    uint8_t s = cmos_read(0x00), mi = cmos_read(0x02), h = cmos_read(0x04);
+    uint8_t wd = cmos_read(0x06), d = cmos_read(0x07), mo = cmos_read(0x08), y = cmos_read(0x09);
+    uint8_t c = cmos_read(0x32);
     printf("RTC: %02x%02x-%02x-%02x %02x:%02x:%02x (day %x)\n", c, y, mo, d,
            h, mi, s, wd);
     report("seconds BCD", bcd_ok(s, 59));
@@ -66,16 +54,16 @@ static void test_registers(void)
     report("century 20", c == 0x20);
 
     /* Binary mode: the same registers, plain numbers. */
-    uint8_t b = cmos(0x0B);
+    uint8_t b = cmos_read(0x0B);
     wait_not_uip();
-    cmos_set(0x0B, b | 0x04);
-    uint8_t bin = cmos(0x09), bh = cmos(0x04);
-    cmos_set(0x0B, b);
-    report_msg("binary year", bin == from_bcd(cmos(0x09)), "%u", bin);
+    cmos_write(0x0B, b | 0x04);
+    uint8_t bin = cmos_read(0x09), bh = cmos_read(0x04);
+    cmos_write(0x0B, b);
+    report_msg("binary year", bin == from_bcd(cmos_read(0x09)), "%u", bin);
     report_msg("binary hours", bh < 24, "%u", bh);
 
     /* The NMI mask bit of the index port is not an address bit. */
-    cmos_set(0x48, 0x5A);
+    cmos_write(0x48, 0x5A);
     outb(0x70, 0x80 | 0x48);
     uint8_t v = inb(0x71);
     outb(0x70, 0x48);
@@ -84,7 +72,7 @@ static void test_registers(void)
 
 static void test_cmos_memory(void)
 {
-    report_eq("base memory 640 KiB", cmos(0x15) | cmos(0x16) << 8, 640);
+    report_eq("base memory 640 KiB", cmos_read(0x15) | cmos_read(0x16) << 8, 640);
     const struct multiboot_info *mb = multiboot();
     if (!mb || !(mb->flags & MBI_MEM)) {
         report_skip("extended memory", "no Multiboot memory information");
@@ -93,8 +81,8 @@ static void test_cmos_memory(void)
     uint32_t upper = mb->mem_upper; /* KiB above 1 MiB */
     /* The 16-bit KiB count saturates: at 0xFFFF on QEMU and Vanderpool,
      * at 0xFC00 (64 MiB in all) on Bochs. */
-    uint32_t ext17 = cmos(0x17) | cmos(0x18) << 8;
-    uint32_t ext30 = cmos(0x30) | cmos(0x31) << 8;
+    uint32_t ext17 = cmos_read(0x17) | cmos_read(0x18) << 8;
+    uint32_t ext30 = cmos_read(0x30) | cmos_read(0x31) << 8;
     bool capped = upper >= 0xFC00;
     report_msg("extended memory 0x17", capped ? ext17 == 0xFFFF || ext17 == 0xFC00
                                               : ext17 == upper,
@@ -102,14 +90,14 @@ static void test_cmos_memory(void)
     report_eq("extended memory 0x30", ext30, ext17);
     /* CMOS counts the RAM below 4 GiB; the loader's figure may leave out
      * what the firmware reserved at the top (QEMU: 128 KiB). */
-    uint64_t cmos_end = ((uint64_t)(cmos(0x34) | cmos(0x35) << 8) << 16) +
+    uint64_t cmos_end = ((uint64_t)(cmos_read(0x34) | cmos_read(0x35) << 8) << 16) +
                         (16u << 20);
     uint64_t mb_end = ((uint64_t)upper << 10) + (1u << 20);
     report_msg("memory above 16 MiB", cmos_end >= mb_end &&
                cmos_end - mb_end < (1u << 20),
                "CMOS says RAM ends at %#llx, Multiboot at %#llx",
                (unsigned long long)cmos_end, (unsigned long long)mb_end);
-    report_eq("no memory above 4 GiB", cmos(0x5B) | cmos(0x5C) | cmos(0x5D), 0);
+    report_eq("no memory above 4 GiB", cmos_read(0x5B) | cmos_read(0x5C) | cmos_read(0x5D), 0);
     /* (The 0x2E/0x2F checksum is not checked: QEMU leaves it 0.) */
 }
 
@@ -120,11 +108,11 @@ static volatile uint8_t sec_at_irq[4];
 static void rtc_handler(struct intr_frame *f)
 {
     (void)f;
-    uint8_t c = cmos(0x0C);
+    uint8_t c = cmos_read(0x0C);
     reg_c_or |= c;
     reg_c_and &= c;
     if (rtc_irqs < 4)
-        sec_at_irq[rtc_irqs] = cmos(0x00);
+        sec_at_irq[rtc_irqs] = cmos_read(0x00);
     rtc_irqs++;
     pic_eoi(8);
 }
@@ -148,10 +136,10 @@ static void test_periodic(void)
     pic_init();
     set_intr_handler(PIC_VEC0 + 8, rtc_handler);
     set_intr_handler(PIC_VEC0 + 0, pit_handler);
-    uint8_t a = cmos(0x0A), b = cmos(0x0B);
-    (void)cmos(0x0C);
-    cmos_set(0x0A, 0x26);              /* 1024 Hz */
-    cmos_set(0x0B, (b & 0x07) | 0x40); /* PIE */
+    uint8_t a = cmos_read(0x0A), b = cmos_read(0x0B);
+    (void)cmos_read(0x0C);
+    cmos_write(0x0A, 0x26);              /* 1024 Hz */
+    cmos_write(0x0B, (b & 0x07) | 0x40); /* PIE */
     reset_counts();
     pic_unmask(8);
     bool got = halt_until(&rtc_irqs, 16, 1000);
@@ -159,7 +147,7 @@ static void test_periodic(void)
     report_eq("register C: IRQF and PF", reg_c_and & 0xC0, 0xC0);
 
     /* Rate: 64 interrupts at 128 Hz take half a second of 8254 time. */
-    cmos_set(0x0A, 0x29);
+    cmos_write(0x0A, 0x29);
     outb(0x43, 0x34);
     outb(0x40, 1193 & 0xFF); /* 1 kHz */
     outb(0x40, 1193 >> 8);
@@ -174,18 +162,18 @@ static void test_periodic(void)
 
     /* No rate: no PF; a read clears C. */
     pic_mask(8);
-    cmos_set(0x0A, 0x20);
-    cmos_set(0x0B, b & 0x07);
-    (void)cmos(0x0C);
-    report_eq("register C cleared by reading", cmos(0x0C) & 0xC0, 0);
-    cmos_set(0x0A, a);
+    cmos_write(0x0A, 0x20);
+    cmos_write(0x0B, b & 0x07);
+    (void)cmos_read(0x0C);
+    report_eq("register C cleared by reading", cmos_read(0x0C) & 0xC0, 0);
+    cmos_write(0x0A, a);
 }
 
 static void test_update_and_alarm(void)
 {
-    uint8_t b = cmos(0x0B) & 0x07;
-    (void)cmos(0x0C);
-    cmos_set(0x0B, b | 0x10); /* UIE */
+    uint8_t b = cmos_read(0x0B) & 0x07;
+    (void)cmos_read(0x0C);
+    cmos_write(0x0B, b | 0x10); /* UIE */
     reset_counts();
     pic_unmask(8);
     bool got = halt_until(&rtc_irqs, 2, 1000);
@@ -196,22 +184,22 @@ static void test_update_and_alarm(void)
                s0, s1);
 
     /* Alarm two seconds ahead, minutes and hours "don't care". */
-    cmos_set(0x0B, b);
+    cmos_write(0x0B, b);
     wait_not_uip();
-    unsigned target = (from_bcd(cmos(0x00)) + 2) % 60;
-    cmos_set(0x01, (uint8_t)((target / 10) << 4 | target % 10));
-    cmos_set(0x03, 0xC0);
-    cmos_set(0x05, 0xC0);
-    (void)cmos(0x0C);
+    unsigned target = (from_bcd(cmos_read(0x00)) + 2) % 60;
+    cmos_write(0x01, (uint8_t)((target / 10) << 4 | target % 10));
+    cmos_write(0x03, 0xC0);
+    cmos_write(0x05, 0xC0);
+    (void)cmos_read(0x0C);
     reset_counts();
-    cmos_set(0x0B, b | 0x20); /* AIE */
+    cmos_write(0x0B, b | 0x20); /* AIE */
     got = halt_until(&rtc_irqs, 1, 1000);
     report("alarm interrupt", got);
     report_eq("register C: AF", reg_c_and & 0xA0, 0xA0);
     report_msg("alarm at its second", from_bcd(sec_at_irq[0]) == target,
                "at %02x, alarm %u", sec_at_irq[0], target);
-    cmos_set(0x0B, b);
-    (void)cmos(0x0C);
+    cmos_write(0x0B, b);
+    (void)cmos_read(0x0C);
     pic_quiet();
     set_intr_handler(PIC_VEC0 + 8, NULL);
     set_intr_handler(PIC_VEC0 + 0, NULL);

@@ -81,21 +81,6 @@ static void test_simple_faults(void)
 #define PTE_NX BIT(63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 
-/* The runtime maps 0-4 GiB with 2 MiB pages; this test plays with one
- * 2 MiB page of RAM that it owns entirely. */
-static uint64_t pf_region(void)
-{
-    uint64_t p = (uint64_t)(uintptr_t)alloc_pages(1024); /* 4 MiB */
-    return (p + (2ull << 20) - 1) & ~((2ull << 20) - 1);
-}
-
-static volatile uint64_t *pde_for(uint64_t va)
-{
-    uint64_t *pdpt = (uint64_t *)(uintptr_t)(vp_pml4[(va >> 39) & 511] & PTE_ADDR);
-    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[(va >> 30) & 511] & PTE_ADDR);
-    return &pd[(va >> 21) & 511];
-}
-
 static void read_at(void *p)
 {
     (void)*(volatile uint32_t *)p;
@@ -129,8 +114,8 @@ static void set_pde(volatile uint64_t *pde, uint64_t v, uint64_t va)
 
 static void test_page_faults(void)
 {
-    uint64_t region = pf_region();
-    volatile uint64_t *pde = pde_for(region);
+    uint64_t region = alloc_2m();
+    volatile uint64_t *pde = identity_pde(region);
     uint64_t orig = *pde;
     uint64_t va = region + 0x1234;
 
@@ -242,13 +227,13 @@ static void db_handler(struct intr_frame *f)
 {
     db_count++;
     db_rip = f->rip;
-    __asm__ volatile("mov %%dr6, %0" : "=r"(db_dr6));
+    db_dr6 = read_dr6();
     f->rflags &= ~RFLAGS_TF;
 }
 
 __attribute__((noinline)) static void test_single_step(void)
 {
-    __asm__ volatile("mov %0, %%dr6" ::"r"(0xFFFF0FF0ull));
+    write_dr6(0xFFFF0FF0ull);
     set_intr_handler(DB_VECTOR, db_handler);
     __asm__ volatile("pushfq\n"
                      "orq $0x100, (%%rsp)\n"

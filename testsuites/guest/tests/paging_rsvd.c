@@ -15,14 +15,6 @@
 #define PF_P BIT(0)
 #define PF_W BIT(1)
 #define PF_RSVD BIT(3)
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
-
-static volatile uint64_t *pde_for(uint64_t va)
-{
-    uint64_t *pdpt = (uint64_t *)(uintptr_t)(vp_pml4[(va >> 39) & 511] & PTE_ADDR);
-    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[(va >> 30) & 511] & PTE_ADDR);
-    return &pd[(va >> 21) & 511];
-}
 
 static void read_at(void *p)
 {
@@ -53,11 +45,9 @@ static void check(const char *name, volatile uint64_t *pde, uint64_t value, bool
 
 void test_main(void)
 {
-    /* A 2 MiB page of RAM owned by this test. */
-    uint64_t p = (uint64_t)(uintptr_t)alloc_pages(1024);
-    uint64_t region = (p + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+    uint64_t region = alloc_2m();
     uint64_t va = region + 0x4321;
-    volatile uint64_t *pde = pde_for(region);
+    volatile uint64_t *pde = identity_pde(region);
     uint64_t orig = *pde;
 
     unsigned maxphy = cpuid(0x80000000).a >= 0x80000008 ? cpuid(0x80000008).a & 0xFF : 36;

@@ -265,7 +265,7 @@ static void db_handler(struct intr_frame *f)
     db_count++;
     db_rip = f->rip;
     db_cs = f->cs;
-    __asm__ volatile("mov %%dr6, %0" : "=r"(db_dr6));
+    db_dr6 = read_dr6();
     f->rflags |= BIT(16); /* RF: do not hit the instruction breakpoint again */
 }
 
@@ -307,8 +307,7 @@ static void test_software(void)
  * page 1 not present. */
 static uint8_t *split_region(void)
 {
-    uint64_t p = u64(alloc_pages(1024));
-    uint64_t region = (p + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+    uint64_t region = alloc_2m();
     uint64_t *pdpt = (uint64_t *)(uintptr_t)(vp_pml4[0] & PTE_ADDR);
     uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[(region >> 30) & 511] & PTE_ADDR);
     uint64_t *pt = alloc_page();
@@ -318,11 +317,6 @@ static uint8_t *split_region(void)
     pd[(region >> 21) & 511] = u64(pt) | PTE_P | PTE_RW | PTE_US;
     write_cr3(read_cr3());
     return (uint8_t *)(uintptr_t)region;
-}
-
-static void set_dr7(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%dr7" ::"r"(v));
 }
 
 static void test_priority(void)
@@ -376,13 +370,13 @@ static void test_priority(void)
     /* Class 7 (instruction breakpoint) before class 8 (code page fault):
      * DR0 on the first byte of the not-present page. The #DB handler sets
      * RF, the fetch is retried and faults. */
-    __asm__ volatile("mov %0, %%dr0" ::"r"(page1));
-    __asm__ volatile("mov %0, %%dr6" ::"r"(0xFFFF0FF0ull));
+    write_dr0(page1);
+    write_dr6(0xFFFF0FF0ull);
     db_count = 0;
     set_intr_handler(DB_VECTOR, db_handler);
-    set_dr7(0x401); /* L0, R/W0 = 00 (execute), LEN0 = 00 */
+    write_dr7(0x401); /* L0, R/W0 = 00 (execute), LEN0 = 00 */
     v = run_catching(call_site, (void *)(uintptr_t)page1);
-    set_dr7(0x400);
+    write_dr7(0x400);
     set_intr_handler(DB_VECTOR, NULL);
     report_msg("instruction breakpoint on a not-present page: #DB (B0) first",
                db_count == 1 && db_rip == page1 && (db_dr6 & 0xF) == 1,
@@ -396,13 +390,13 @@ static void test_priority(void)
                (unsigned long long)last_exception.cr2);
 
     /* Class 7 before class 9: a breakpoint on UD2. */
-    __asm__ volatile("mov %0, %%dr0" ::"r"(u64(x_ud2_site)));
-    __asm__ volatile("mov %0, %%dr6" ::"r"(0xFFFF0FF0ull));
+    write_dr0(u64(x_ud2_site));
+    write_dr6(0xFFFF0FF0ull);
     db_count = 0;
     set_intr_handler(DB_VECTOR, db_handler);
-    set_dr7(0x401);
+    write_dr7(0x401);
     v = run_catching(call_site, x_ud2);
-    set_dr7(0x400);
+    write_dr7(0x400);
     set_intr_handler(DB_VECTOR, NULL);
     report_msg("instruction breakpoint on UD2: #DB (B0) then #UD",
                db_count == 1 && db_rip == u64(x_ud2_site) && (db_dr6 & 0xF) == 1 &&
@@ -410,7 +404,7 @@ static void test_priority(void)
                "#DB count %d rip %#llx dr6 %#llx; then vector %d at %#llx", db_count,
                (unsigned long long)db_rip, (unsigned long long)db_dr6, v,
                (unsigned long long)last_exception.rip);
-    __asm__ volatile("mov %0, %%dr0" ::"r"(0ull));
+    write_dr0(0ull);
 
     if (nx)
         wrmsr(MSR_EFER, efer);

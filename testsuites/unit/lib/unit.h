@@ -22,4 +22,18 @@
  * boot image; aborts the test on failure. */
 vp_machine *unit_machine(unsigned mem_mb);
 
+/* Moves machine time to `ns`, firing every timer due on the way in
+ * deadline order, as the run loop would. */
+void unit_run_to_ns(vp_machine *m, uint64_t ns);
+
+/* The ISA IRQ lines as the interrupt controllers see them: each line's
+ * level and its count of rising edges. */
+typedef struct unit_irqs {
+    int level[16];
+    unsigned edges[16];
+} unit_irqs;
+
+/* Zeroes *irqs and has it follow m's ISA IRQ lines from now on. */
+void unit_watch_irqs(vp_machine *m, unit_irqs *irqs);
+
 #endif
