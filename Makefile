@@ -41,7 +41,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 PYTHON := /usr/bin/python3
 
-.PHONY: all demo test asan portable unit run-unit guests deps clean
+.PHONY: all demo test asan asan-bin portable unit run-unit guests deps clean
 
 all: $(VANDERPOOL)
 
@@ -86,6 +86,7 @@ test: deps
 	@$(MAKE) --no-print-directory all guests
 	@$(MAKE) --no-print-directory run-unit
 	@$(MAKE) --no-print-directory portable
+	@$(MAKE) --no-print-directory asan-bin
 	$(PYTHON) -m pytest -q testsuites/harness
 
 # The plain-C17 build (-DVP_PORTABLE: no GNU extensions), checked by
@@ -95,10 +96,16 @@ portable: guests
 	build-portable/vanderpool run --serial null $(GUEST_BUILD)/exceptions.elf; \
 	    test $$? -eq 1 && echo "portable build: exceptions guest passed"
 
+ASAN_VARS := BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+
+# The sanitized emulator alone: the harness runs its command-line and
+# bad-input tests on it too when it exists (make test builds it).
+asan-bin:
+	$(MAKE) $(ASAN_VARS) build-asan/vanderpool
+
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    build-asan/vanderpool run-unit
+	$(MAKE) $(ASAN_VARS) build-asan/vanderpool run-unit
 
 clean:
 	rm -rf build build-asan build-portable

@@ -125,6 +125,7 @@ static void machine_reset(vp_machine *m)
     memset(m->mem.ram, 0, m->mem.ram_size);
     for (uint64_t p = 0; p < m->mem.npages; p++)
         m->mem.code_gen[p]++;
+    m->mem.code_epoch++;
     m->mem.a20_mask = ~0ull;
     vp_platform_reset(m);
     for (int i = 0; i < m->ncpus; i++)

@@ -50,6 +50,7 @@ typedef struct vp_physmem {
     uint32_t *code_gen;
     uint8_t *code_page;    /* 1 if the page holds cached decoded code */
     bool smc_flag;         /* a code page was written since last cleared */
+    uint32_t code_epoch;   /* bumped by every write to a code page */
     uint64_t npages;
     vp_tracer *trace;
 } vp_physmem;
@@ -94,6 +95,7 @@ static inline void vp_phys_note_write(vp_physmem *pm, int64_t page)
 {
     if (page >= 0 && pm->code_page[page]) {
         pm->code_gen[page]++;
+        pm->code_epoch++;
         pm->smc_flag = true;
     }
 }

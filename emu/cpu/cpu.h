@@ -161,7 +161,11 @@ struct vp_cpu {
     uint64_t icount;           /* instructions retired */
     uint64_t icount_limit;     /* end of the current vp_cpu_exec budget */
     uint32_t a20_gen;          /* machine a20_gen the TLB was filled under */
-    uint32_t tlb_epoch;        /* bumped by every TLB flush (block links) */
+    uint32_t tlb_epoch;        /* bumped by every TLB flush */
+    /* Bumped by whatever can make a remembered block successor wrong: a
+     * TLB flush, a change of CPL or code size, a block built or flushed
+     * (exec.c's block links). */
+    uint32_t link_epoch;
     int cpl;
     int code_size;             /* 2, 4 or 8: default operand size of CS */
     uint64_t rip_mask;         /* 0xffff, 0xffffffff or ~0 */

@@ -53,6 +53,8 @@ void vp_update_mode(vp_cpu *c)
     c->rip_mask = c->code_size == 8 ? ~0ull
                   : c->code_size == 4 ? 0xffffffffull : 0xffffull;
 
+    if (c->cpl != old_cpl || c->code_size != old_size)
+        c->link_epoch++;     /* block links are per CPL and code size */
     if (c->cpl != old_cpl || c->code_size != old_size ||
         c->v86 != old_v86 || c->long_mode != old_lm)
         VP_TRACE(&c->m->trace, CPU, "mode: %s, %d-bit code, CPL %d",

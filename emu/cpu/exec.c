@@ -21,15 +21,16 @@
 
 typedef struct vp_block vp_block;
 
-/* A remembered successor: valid while the TLB has not been flushed since
- * (epoch), at the same linear address, mode and CPL, and while the target
- * block still holds the same code (phys, generation). Lets a loop go from
- * block to block without the TLB and hash lookups. */
+/* A remembered successor: valid at the same linear address while the
+ * CPU's link epoch (TLB flushes, CPL and code-size changes, blocks built
+ * or flushed) and the machine's code epoch (writes to code pages) are
+ * unchanged. Lets a loop go from block to block without the TLB and hash
+ * lookups. */
 typedef struct vp_link {
     uint64_t lin;
-    uint64_t stamp;      /* TLB epoch << 32 | code size | CPL << 4 */
     vp_block *blk;
-    uint32_t ver;        /* the target block's version when linked */
+    uint32_t epoch;      /* c->link_epoch when linked */
+    uint32_t cgen;       /* m->mem.code_epoch when linked */
 } vp_link;
 
 struct vp_block {
@@ -37,7 +38,6 @@ struct vp_block {
     uint64_t phys;       /* guest-physical address of the first byte */
     int64_t page;        /* RAM page index for the generation check */
     uint32_t gen;
-    uint32_t ver;        /* bumped whenever the slot is rebuilt or flushed */
     uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
     uint8_t n;
     uint16_t bytes;      /* length of all its instructions together */
@@ -60,10 +60,8 @@ void vp_bcache_free(vp_block_cache *bc)
 
 void vp_bcache_flush(vp_block_cache *bc)
 {
-    for (unsigned k = 0; k < (1u << VP_BCACHE_BITS); k++) {
+    for (unsigned k = 0; k < (1u << VP_BCACHE_BITS); k++)
         bc->b[k].mode = 0;
-        bc->b[k].ver++;
-    }
 }
 
 int vp_raise(vp_cpu *c, int vector)
@@ -129,7 +127,7 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
 
     if (host && page >= 0) {
         b->n = 0;
-        b->ver++;
+        c->link_epoch++;   /* links may point at this slot's old block */
         b->link[0].blk = b->link[1].blk = NULL;
         while (b->n < VP_BLOCK_MAX && off < 4096) {
             vp_insn *in = &b->insn[b->n];
@@ -331,21 +329,26 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
     vp_block *prev = NULL;  /* last block, if it ran to its end */
     c->icount_limit = start + budget;
 
+    /* The instruction trace is switched only between slices (monitor,
+     * frontend). Machine-level requests (stop, reset, A20) come from port
+     * writes, which leave the block (VP_BREAK), or from outside between
+     * slices: `recheck` covers both. */
+    const uint64_t limit = start + budget;
+    const bool tr = VP_TRACE_ON(&c->m->trace, INSN);
+    bool recheck = true;
     for (;;) {
-        if (c->icount - start >= budget)
+        if (c->icount >= limit)
             break;
         /* Everything rare, tested at once without branches; the details
          * are sorted out below only when one of them holds. IF is never
          * lazy, so no flag materialization is needed here. */
         uint64_t fl = c->flags;
-        bool tr = VP_TRACE_ON(&c->m->trace, INSN);
         bool attn = (c->attn_word != 0) |
                     (c->intr_pending & ((fl & FL_IF) != 0)) |
-                    (c->a20_gen != c->m->a20_gen) |
                     ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
-                    (c->m->stop != VP_STOP_NONE) | c->m->reset_requested |
-                    (c->shadow_until > c->icount) | tr;
+                    (c->shadow_until > c->icount) | tr | recheck;
         if (VP_UNLIKELY(attn)) {
+            recheck = false;
             if (c->shutdown || c->m->stop != VP_STOP_NONE ||
                 c->m->reset_requested)
                 break;
@@ -394,16 +397,13 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             }
             lin = (c->seg[S_CS].base + c->rip) & 0xffffffffull;
         }
-        uint64_t stamp = ((uint64_t)c->tlb_epoch << 32) |
-                         (unsigned)(c->code_size | (c->cpl << 4));
         vp_block *b = NULL;
         vp_link *lk = NULL;
         if (prev) {
             lk = &prev->link[prev->link[0].lin == lin ? 0 : 1];
             vp_block *cand = lk->blk;
-            if (cand && lk->lin == lin && lk->stamp == stamp &&
-                cand->ver == lk->ver &&
-                cand->gen == pm->code_gen[cand->page]) {
+            if (cand && lk->lin == lin && lk->epoch == c->link_epoch &&
+                lk->cgen == pm->code_epoch) {
                 b = cand;
                 c->stats.dcache_chained++;
                 goto run;
@@ -436,9 +436,8 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
             c->stats.dcache_hits++;
         }
         if (lk && b->mode) {
-            /* The TLB fill above may have bumped the epoch. */
-            stamp = ((uint64_t)c->tlb_epoch << 32) | (stamp & 0xffffffffu);
-            *lk = (vp_link){lin, stamp, b, b->ver};
+            /* After the TLB fill and decode, which may bump the epochs. */
+            *lk = (vp_link){lin, b, c->link_epoch, pm->code_epoch};
         }
 run:
         prev = NULL;
@@ -481,6 +480,7 @@ run:
             bool one = tf || rf || c->dr_active;
             if (one || tr || c->debug_on) {
                 run_block_slow(c, b, one ? 1 : n, tf, rf, tr);
+                recheck = true;
                 continue;
             }
         }
@@ -493,6 +493,7 @@ run:
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {
+                recheck = true;
                 if (r == VP_EXC) {
                     deliver_pending_exception(c);
                 } else {

@@ -14,6 +14,7 @@
 void vp_tlb_flush(vp_cpu *c, bool include_global)
 {
     c->tlb_epoch++;
+    c->link_epoch++;
     if (include_global) {
         memset(&c->tlb, 0, sizeof(c->tlb));
         return;
@@ -28,6 +29,7 @@ void vp_tlb_flush(vp_cpu *c, bool include_global)
 void vp_tlb_flush_page(vp_cpu *c, uint64_t lin)
 {
     c->tlb_epoch++;
+    c->link_epoch++;
     uint64_t pn = lin >> 12;
     unsigned idx = pn & (VP_TLB_SIZE - 1);
     for (int k = 0; k < TLB_KINDS; k++)
