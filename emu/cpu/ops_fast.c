@@ -247,6 +247,31 @@ DEF_SHIFT(shr64, uint64_t, 8, LF_SHR, a >> n)
 DEF_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
 DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
 
+/* ROL/ROR of a register by an immediate count (C1 /0 /1, D1 /0 /1),
+ * count already masked and non-zero. Only CF and OF change (OF as for a
+ * count of 1; the SDM leaves it undefined for larger counts), so the
+ * other flags are materialized first. */
+#define DEF_ROT(NAME, T, BITS, LEFT)                                       \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        unsigned n = (unsigned)i->imm % BITS;                              \
+        T a = (T)c->gpr[i->rm];                                            \
+        T r = n ? (LEFT ? (T)((a << n) | (a >> (BITS - n)))                \
+                        : (T)((a >> n) | (a << (BITS - n))))               \
+                : a;                                                       \
+        uint64_t f = vp_flags(c) & ~(FL_CF | FL_OF);                       \
+        bool msb = (r >> (BITS - 1)) & 1;                                  \
+        bool cf = LEFT ? (r & 1) : msb;                                    \
+        bool of = LEFT ? (msb ^ cf) : (msb ^ ((r >> (BITS - 2)) & 1));     \
+        c->flags = f | (cf ? FL_CF : 0) | (of ? FL_OF : 0);                \
+        c->gpr[i->rm] = (uint64_t)r;                                       \
+        return VP_OK;                                                      \
+    }
+DEF_ROT(rol32, uint32_t, 32, 1)
+DEF_ROT(rol64, uint64_t, 64, 1)
+DEF_ROT(ror32, uint32_t, 32, 0)
+DEF_ROT(ror64, uint64_t, 64, 0)
+
 /* INC/DEC r (FF /0 /1, and 40-4F outside 64-bit mode): CF is kept. */
 #define DEF_INCDEC(NAME, T, SZ, LF, EXPR)                                  \
     static int NAME(vp_cpu *c, const vp_insn *i)                           \
@@ -557,6 +582,7 @@ void vp_specialize(vp_insn *i)
         unsigned n = (i->op == 0xd1) ? 1 : (unsigned)i->imm;
         n &= w ? 63 : 31;
         static const vp_handler sh[8][2] = {
+            [0] = {rol32, rol64}, [1] = {ror32, ror64},
             [4] = {shl32, shl64}, [5] = {shr32, shr64},
             [6] = {shl32, shl64}, [7] = {sar32, sar64}};
         if (n && sh[i->sub][w]) {
