@@ -489,6 +489,29 @@ START_TEST(test_task_jmp)
 }
 END_TEST
 
+/* The T flag of the new TSS (bit 0 at offset 0x64): #DB once the switch
+ * is complete, delivered in the new task before its first instruction,
+ * with DR6.BT set (SDM Vol 3A, "Task-State Segment (TSS)"). */
+START_TEST(test_task_trap_flag)
+{
+    vp_machine *m = unit_machine(16);
+    vp_cpu *c = m->cpus[0];
+    prot32(c, 0);
+    set_gdt(m, G_TSS, mkdesc(T_TSS, 0x67, 0x8b, 0));
+    task2_setup(m);
+    vp_phys_write_n(&m->mem, T_TSS2 + 0x64, 1, 2);           /* T */
+    wr64(m, T_IDT + 8 * EXC_DB, mkgate(G_CODE32, 0x7800, 0x8e, 0));
+    c->rip = 0x1005;
+    ck_assert_int_eq(vp_far_jmp(c, G_TSS2, 0), VP_OK);
+    ck_assert_int_eq(c->tr.sel, G_TSS2);
+    ck_assert_uint_eq(c->rip, 0x7800);                        /* in #DB */
+    ck_assert(c->dr[6] & (1ull << 15));                       /* BT */
+    /* The frame returns to the new task's first instruction. */
+    ck_assert_uint_eq(rd32(m, c->gpr[R_SP]), 0x7700);
+    vp_machine_destroy(m);
+}
+END_TEST
+
 /* ---- through the interpreter ------------------------------------------ */
 
 /* INT 0x80 in 64-bit mode to a handler that sets EAX and returns with
@@ -554,6 +577,7 @@ static Suite *suite_cpu_sys_intr(void)
     tcase_add_test(tc, test_triple_fault_machine);
     tcase_add_test(tc, test_task_gate_interrupt);
     tcase_add_test(tc, test_task_jmp);
+    tcase_add_test(tc, test_task_trap_flag);
     tcase_add_test(tc, test_exec_int_iretq);
     tcase_add_test(tc, test_exec_fault_rip);
     suite_add_tcase(s, tc);
