@@ -106,7 +106,9 @@ enum { EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4,
 
 /* Handler and memory-helper status. Anything non-zero leaves the current
  * block; VP_EXC means an exception is pending in cpu->exc. */
-enum { VP_OK = 0, VP_EXC = 1, VP_BREAK = 2 };
+enum { VP_OK = 0, VP_EXC = 1, VP_BREAK = 2,
+       VP_JUMP = 3 /* like VP_BREAK, for a taken branch inside a block:
+                    * nothing but RIP changed */ };
 
 /* Software TLB: direct-mapped, one array per access kind and privilege,
  * holding the host addend of RAM pages (MMIO pages are never entered). */

@@ -493,7 +493,8 @@ run:
             c->rip = (c->rip + in->len) & c->rip_mask;
             int r = in->fn(c, in);
             if (VP_UNLIKELY(r != VP_OK)) {
-                recheck = true;
+                /* A taken branch changes nothing the checks look at. */
+                recheck |= r != VP_JUMP;
                 if (r == VP_EXC) {
                     deliver_pending_exception(c);
                 } else {

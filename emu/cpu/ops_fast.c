@@ -96,14 +96,14 @@ static inline int jcc_take(vp_cpu *c, const vp_insn *i)
     return VP_OK;
 }
 
-/* Jcc with the condition fixed at decode time; taken: VP_BREAK. */
+/* Jcc with the condition fixed at decode time; taken: VP_JUMP. */
 #define DEF_JCC(CC)                                                        \
     static int jcc_##CC(vp_cpu *c, const vp_insn *i)                       \
     {                                                                      \
         if (!vp_cond(c, CC))                                               \
             return VP_OK;                                                  \
         int st = jcc_take(c, i);                                           \
-        return st ? st : VP_BREAK;                                         \
+        return st ? st : VP_JUMP;                                          \
     }
 DEF_JCC(0) DEF_JCC(1) DEF_JCC(2) DEF_JCC(3) DEF_JCC(4) DEF_JCC(5)
 DEF_JCC(6) DEF_JCC(7) DEF_JCC(8) DEF_JCC(9) DEF_JCC(10) DEF_JCC(11)
@@ -485,7 +485,7 @@ void vp_specialize(vp_insn *i)
             i->imm = sign_ext(i->imm, 1);
         i->fn = jcc[i->sub & 15];
         /* Superblocks: decoding goes on along the fall-through path; a
-         * taken branch leaves the block by returning VP_BREAK. */
+         * taken branch leaves the block by returning VP_JUMP. */
         i->endblk = 0;
         return;
     }
