@@ -21,6 +21,10 @@
 
 typedef struct vp_block vp_block;
 
+/* Successors remembered per block: a superblock has one exit per taken
+ * conditional branch besides its end. */
+#define VP_LINKS 4
+
 /* A remembered successor: valid at the same linear address while the
  * CPU's link epoch (TLB flushes, CPL and code-size changes, blocks built
  * or flushed) and the machine's code epoch (writes to code pages) are
@@ -34,7 +38,8 @@ typedef struct vp_link {
 } vp_link;
 
 struct vp_block {
-    vp_link link[2];
+    vp_link link[VP_LINKS];
+    uint8_t link_next;   /* slot the next new successor replaces */
     uint64_t phys;       /* guest-physical address of the first byte */
     int64_t page;        /* RAM page index for the generation check */
     uint32_t gen;
@@ -128,7 +133,8 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
     if (host && page >= 0) {
         b->n = 0;
         c->link_epoch++;   /* links may point at this slot's old block */
-        b->link[0].blk = b->link[1].blk = NULL;
+        for (unsigned l = 0; l < VP_LINKS; l++)
+            b->link[l].blk = NULL;
         while (b->n < VP_BLOCK_MAX && off < 4096) {
             vp_insn *in = &b->insn[b->n];
             int len = vp_decode(host + (off - (gpa & 0xfff)),
@@ -400,16 +406,21 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
         vp_block *b = NULL;
         vp_link *lk = NULL;
         if (prev) {
-            lk = &prev->link[prev->link[0].lin == lin ? 0 : 1];
-            vp_block *cand = lk->blk;
-            if (cand && lk->lin == lin && lk->epoch == c->link_epoch &&
-                lk->cgen == pm->code_epoch) {
-                b = cand;
-                c->stats.dcache_chained++;
-                goto run;
+            unsigned l = 0;
+            while (l < VP_LINKS && prev->link[l].lin != lin)
+                l++;
+            if (l < VP_LINKS) {
+                lk = &prev->link[l];
+                vp_block *cand = lk->blk;
+                if (cand && lk->epoch == c->link_epoch &&
+                    lk->cgen == pm->code_epoch) {
+                    b = cand;
+                    c->stats.dcache_chained++;
+                    goto run;
+                }
+            } else {
+                lk = &prev->link[prev->link_next++ % VP_LINKS];
             }
-            if (lk->blk && prev->link[1].blk == NULL)
-                lk = &prev->link[1];
         }
         uint64_t pn = lin >> 12;
         bool user = c->cpl == 3;
