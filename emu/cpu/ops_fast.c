@@ -112,10 +112,8 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
 /* ALU with a memory destination (read-modify-write) or source. The
  * result is stored before the flags are set, so a faulting store leaves
  * RFLAGS as it was (faults are precise). */
-#define DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                          \
-    static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
-    {                                                                      \
-        T b = (T)c->gpr[i->reg];                                           \
+/* The body shared by E op= G and E op= imm: `b` is the source. */
+#define ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
         uint64_t ea = insn_ea(c, i), v;                                    \
         /* A writable page is readable: one write-TLB hit serves both. */  \
         uint8_t *h = WRITE ? mem_fast(c, i->seg, ea, SZ, TLB_WRITE) : NULL; \
@@ -133,30 +131,20 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
         if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
             return st;                                                     \
         lf_set(c, LF, SZ, r, a, b);                                        \
-        return VP_OK;                                                      \
+        return VP_OK;
+
+#define DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                       \
+    static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
+    {                                                                      \
+        T b = (T)c->gpr[i->reg];                                           \
+        ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
     }
 
 #define DEF_ALU_MEM_MI(NAME, T, SZ, LF, EXPR, WRITE)                       \
     static int NAME##_mi(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
         T b = (T)i->imm;                                                   \
-        uint64_t ea = insn_ea(c, i), v;                                    \
-        uint8_t *h = WRITE ? mem_fast(c, i->seg, ea, SZ, TLB_WRITE) : NULL; \
-        if (VP_LIKELY(h != NULL)) {                                        \
-            T a = (T)load_n(h, SZ), r = (T)(EXPR);                         \
-            store_n(h, SZ, r);                                             \
-            lf_set(c, LF, SZ, r, a, b);                                    \
-            return VP_OK;                                                  \
-        }                                                                  \
-        int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &v)            \
-                       : mem_read(c, i->seg, ea, SZ, &v);                  \
-        if (st)                                                            \
-            return st;                                                     \
-        T a = (T)v, r = (T)(EXPR);                                         \
-        if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
-            return st;                                                     \
-        lf_set(c, LF, SZ, r, a, b);                                        \
-        return VP_OK;                                                      \
+        ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
     }
 
 #define DEF_ALU_MEM(NAME, T, SZ, LF, EXPR, WRITE)                          \
