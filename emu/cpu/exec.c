@@ -21,9 +21,11 @@
 
 typedef struct vp_block vp_block;
 
-/* Successors remembered per block: a superblock has one exit per taken
- * conditional branch besides its end. */
-#define VP_LINKS 4
+/* Successors remembered per block: one per record for the exits in the
+ * middle of a superblock (a taken conditional branch always goes to the
+ * same place), and a few for its end, which may be an indirect branch or
+ * a return with several targets. */
+#define VP_END_LINKS 4
 
 /* A remembered successor: valid at the same linear address while the
  * CPU's link epoch (TLB flushes, CPL and code-size changes, blocks built
@@ -38,8 +40,6 @@ typedef struct vp_link {
 } vp_link;
 
 struct vp_block {
-    vp_link link[VP_LINKS];
-    uint8_t link_next;   /* slot the next new successor replaces */
     uint64_t phys;       /* guest-physical address of the first byte */
     int64_t page;        /* RAM page index for the generation check */
     uint32_t gen;
@@ -47,6 +47,10 @@ struct vp_block {
     uint8_t n;
     uint16_t bytes;      /* length of all its instructions together */
     vp_insn insn[VP_BLOCK_MAX];
+    /* Successor links after the records, which the loop touches more. */
+    vp_link end[VP_END_LINKS];      /* ran to the end */
+    uint8_t end_next;               /* end slot the next successor takes */
+    vp_link mid[VP_BLOCK_MAX];      /* left at record k: mid[k] */
 };
 
 struct vp_block_cache {
@@ -133,8 +137,10 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
     if (host && page >= 0) {
         b->n = 0;
         c->link_epoch++;   /* links may point at this slot's old block */
-        for (unsigned l = 0; l < VP_LINKS; l++)
-            b->link[l].blk = NULL;
+        for (unsigned l = 0; l < VP_BLOCK_MAX; l++)
+            b->mid[l].blk = NULL;
+        for (unsigned l = 0; l < VP_END_LINKS; l++)
+            b->end[l].blk = NULL;
         while (b->n < VP_BLOCK_MAX && off < 4096) {
             vp_insn *in = &b->insn[b->n];
             int len = vp_decode(host + (off - (gpa & 0xfff)),
@@ -332,7 +338,8 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
     uint64_t start = c->icount;
     vp_physmem *pm = &c->m->mem;
     vp_block tmp;
-    vp_block *prev = NULL;  /* last block, if it ran to its end */
+    vp_block *prev = NULL;  /* last block, if left normally */
+    int prev_exit = -1;     /* record it was left at, -1: its end */
     c->icount_limit = start + budget;
 
     /* The instruction trace is switched only between slices (monitor,
@@ -406,20 +413,22 @@ uint64_t vp_cpu_exec(vp_cpu *c, uint64_t budget)
         vp_block *b = NULL;
         vp_link *lk = NULL;
         if (prev) {
-            unsigned l = 0;
-            while (l < VP_LINKS && prev->link[l].lin != lin)
-                l++;
-            if (l < VP_LINKS) {
-                lk = &prev->link[l];
-                vp_block *cand = lk->blk;
-                if (cand && lk->epoch == c->link_epoch &&
-                    lk->cgen == pm->code_epoch) {
-                    b = cand;
-                    c->stats.dcache_chained++;
-                    goto run;
-                }
+            if (prev_exit >= 0) {
+                lk = &prev->mid[prev_exit];
             } else {
-                lk = &prev->link[prev->link_next++ % VP_LINKS];
+                unsigned l = 0;
+                while (l < VP_END_LINKS && prev->end[l].lin != lin)
+                    l++;
+                lk = l < VP_END_LINKS ? &prev->end[l]
+                                      : &prev->end[prev->end_next++ %
+                                                   VP_END_LINKS];
+            }
+            vp_block *cand = lk->blk;
+            if (cand && lk->lin == lin && lk->epoch == c->link_epoch &&
+                lk->cgen == pm->code_epoch) {
+                b = cand;
+                c->stats.dcache_chained++;
+                goto run;
             }
         }
         uint64_t pn = lin >> 12;
@@ -512,8 +521,10 @@ run:
                     /* Left early (taken branch, HLT, ...): the successor
                      * link is still valid, it is checked on use. */
                     c->icount++;
-                    if (b->mode)
+                    if (b->mode) {
                         prev = b;
+                        prev_exit = (int)k;
+                    }
                 }
                 break;
             }
@@ -526,8 +537,10 @@ run:
                     break;
             }
         }
-        if (k == b->n && b->mode)
+        if (k == b->n && b->mode) {
             prev = b;
+            prev_exit = -1;
+        }
     }
     return c->icount - start;
 }
