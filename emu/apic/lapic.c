@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "emu/apic/internal.h"
+#include "emu/cpu/cpuid.h"
 #include "emu/dev/pic8259.h"
 
 /* Index of the highest set bit of a non-zero word. */
@@ -236,6 +237,11 @@ void lapic_lvt_write(vp_lapic *l, int lvt, uint32_t val)
 {
     uint32_t old = l->lvt[lvt];
     uint32_t v = (val & lvt_wmask[lvt]) | (old & APIC_REMOTE_IRR);
+    /* Timer mode 10b (TSC-deadline) exists only where CPUID.01H:ECX[24]
+     * says so; otherwise bit 18 is reserved (SDM Vol 3A, "Local Vector
+     * Table", LVT timer register). */
+    if (lvt == LVT_TIMER && !vp_cpu_has(l->cpu, FEAT_TSC_DEADLINE))
+        v &= ~(2u << APIC_TIMER_MODE_SHIFT);
     /* "Attempts to reset these bits will be ignored" while the APIC is
      * software-disabled (SDM Vol 3A, "Enabling or Disabling the Local
      * APIC"). */

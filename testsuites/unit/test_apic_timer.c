@@ -353,6 +353,23 @@ START_TEST(tsc_write_retimes_deadline)
 }
 END_TEST
 
+/* A model whose CPUID does not advertise TSC-deadline mode (vp-amd): the
+ * mode bit is reserved and the timer stays in one-shot mode. */
+START_TEST(no_tsc_deadline_without_cpuid)
+{
+    vp_config cfg = {.ram_size = 16u << 20, .ncpus = 1, .cpu_model = "vp-amd"};
+    vp_error err;
+    vp_machine *am = vp_machine_create(&cfg, NULL, &err);
+    ck_assert_ptr_nonnull(am);
+    am->current_cpu = am->cpus[0];
+    vp_phys_write_n(&am->mem, LAPIC + 0xf0, 0x1ff, 4);
+    vp_phys_write_n(&am->mem, LAPIC + LVT_TIMER, DEADLINE | 0x40, 4);
+    ck_assert_uint_eq(vp_phys_read_n(&am->mem, LAPIC + LVT_TIMER, 4) &
+                          (3u << 17), ONESHOT);
+    vp_machine_destroy(am);
+}
+END_TEST
+
 static Suite *apic_timer_suite(void)
 {
     Suite *s = suite_create("apic_timer");
@@ -369,6 +386,7 @@ static Suite *apic_timer_suite(void)
     tcase_add_test(t, sw_disable_silences_timer);
     tcase_add_test(t, timer_wakes_halted_cpu);
     tcase_add_test(t, tsc_write_retimes_deadline);
+    tcase_add_test(t, no_tsc_deadline_without_cpuid);
     suite_add_tcase(s, t);
     return s;
 }
