@@ -5,8 +5,11 @@
 #   make demo       install missing packages (as root), build, run the demo
 #   make test       install missing packages, build, run every test tier
 #   make asan       everything (tests included) with ASan + UBSan in build-asan/
+#   make portable   the plain-C17 build (-DVP_PORTABLE), one guest run on it
 #   make unit       libcheck unit tests only
 #   make guests     guest test images only
+#   make bench      benchmarks on Vanderpool, QEMU and Bochs (mk/bench.mk)
+#   make fuzz-diff SEED=n COUNT=n   differential tester campaign
 
 BUILD ?= build
 CC ?= cc

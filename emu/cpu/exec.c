@@ -2,10 +2,12 @@
  * block cached by physical address and decode mode, run its handlers, and
  * take interrupts and exceptions at instruction boundaries.
  *
- * Blocks end at branches and at instructions that change mode or interrupt
- * state (D_END), at a page end, or at VP_BLOCK_MAX instructions. A write to
- * a page holding decoded code bumps that page's generation (physmem.c), so
- * stale blocks are dropped per page, never by a global flush. */
+ * Blocks end at unconditional transfers and at instructions that change
+ * mode or interrupt state (D_END), at a page end, or at VP_BLOCK_MAX
+ * instructions; conditional branches do not end them (a taken one leaves
+ * with VP_JUMP). A write to a page holding decoded code bumps that page's
+ * generation (physmem.c), so stale blocks are dropped per page, never by a
+ * global flush. */
 #include "emu/cpu/insn.h"
 #include "emu/cpu/ops.h"
 #include "emu/cpu/debugreg.h"
