@@ -18,6 +18,15 @@
 #define VP_NOINLINE __attribute__((noinline))
 #define VP_ALWAYS_INLINE inline __attribute__((always_inline))
 #define VP_FALLTHROUGH __attribute__((fallthrough))
+/* A call in tail position that must compile to a jump. Where the compiler
+ * cannot promise it (GCC before 15), GCC's sibling-call optimization at -O2
+ * makes it a jump anyway; callers never depend on it for correctness
+ * (exec.c bounds the depth of handler chains). */
+#if defined(__has_attribute)
+#if __has_attribute(musttail)
+#define VP_MUSTTAIL __attribute__((musttail))
+#endif
+#endif
 #else
 #define VP_GNU 0
 #define VP_MUST_CHECK
@@ -29,6 +38,9 @@
 #define VP_NOINLINE
 #define VP_ALWAYS_INLINE inline
 #define VP_FALLTHROUGH ((void)0)
+#endif
+#ifndef VP_MUSTTAIL
+#define VP_MUSTTAIL
 #endif
 
 #define VP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

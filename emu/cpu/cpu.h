@@ -107,8 +107,10 @@ enum { EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4,
 /* Handler and memory-helper status. Anything non-zero leaves the current
  * block; VP_EXC means an exception is pending in cpu->exc. */
 enum { VP_OK = 0, VP_EXC = 1, VP_BREAK = 2,
-       VP_JUMP = 3 /* like VP_BREAK, for a taken branch inside a block:
-                    * nothing but RIP changed */ };
+       VP_JUMP = 3, /* like VP_BREAK, for a taken branch inside a block:
+                     * nothing but RIP changed */
+       VP_SMC = 4   /* from a chained handler (exec.c): the instruction
+                     * completed and was counted, and wrote a code page */ };
 
 /* Software TLB: direct-mapped, one array per access kind and privilege,
  * holding the host addend of RAM pages (MMIO pages are never entered). */
@@ -162,6 +164,17 @@ struct vp_cpu {
     uint64_t insn_rip;         /* RIP of the instruction executing */
     uint64_t icount;           /* instructions retired */
     uint64_t icount_limit;     /* end of the current vp_cpu_exec budget */
+    /* Instructions a handler retired beyond its own one (REP iterations,
+     * vp_retire); exec.c finds where a chain of handlers stopped from the
+     * difference of icount and this. */
+    uint64_t icount_skew;
+    /* RIP and icount when the running block's first record started
+     * (vp_next, insn.h). */
+    uint64_t blk_rip, blk_icount;
+    /* Where the out-of-line memory paths return a value read for the
+     * inline ones (insn.h), so that handlers take no local's address and
+     * their calls in tail position stay jumps. */
+    uint64_t mem_scratch;
     uint32_t a20_gen;          /* machine a20_gen the TLB was filled under */
     uint32_t tlb_epoch;        /* bumped by every TLB flush */
     /* Bumped by whatever can make a remembered block successor wrong: a

@@ -48,7 +48,7 @@ struct vp_block {
     uint8_t mode;        /* code_size the block was decoded for; 0 = empty */
     uint8_t n;
     uint16_t bytes;      /* length of all its instructions together */
-    vp_insn insn[VP_BLOCK_MAX];
+    vp_insn insn[VP_BLOCK_MAX + 1];   /* and the end marker (chain_end) */
     /* Successor links after the records, which the loop touches more. */
     vp_link end[VP_END_LINKS];      /* ran to the end */
     uint8_t end_next;               /* end slot the next successor takes */
@@ -91,6 +91,46 @@ int vp_raise_err(vp_cpu *c, int vector, uint32_t error)
     c->exc.error = error;
     c->exc.kind = EV_HWEXC;
     return VP_EXC;
+}
+
+/* Threaded dispatch: specialized handlers end by calling the next record's
+ * handler (vp_next, insn.h), so a block runs as one chain of calls that
+ * ends at this marker after its last record, or at the first handler that
+ * does not continue it: a generic one (ops_*.c) returning VP_OK, which the
+ * loop counts and continues from, or any non-OK status. The loop finds the
+ * record a chain stopped at from icount (chained handlers count
+ * themselves, vp_retire the rest). */
+int vp_chain_end(vp_cpu *c, const vp_insn *i)
+{
+    (void)c;
+    (void)i;
+    return VP_OK;
+}
+
+static const vp_insn chain_end = {.fn = vp_chain_end, .len = 0};
+
+/* Runs one record on its own (followed by the end marker) and counts it
+ * unless it faulted, whichever kind of handler it has: the path of
+ * single-stepping, tracing and debugging. VP_SMC is returned as VP_OK. */
+static int run_one(vp_cpu *c, const vp_insn *in)
+{
+    vp_insn one[2] = {*in, chain_end};
+    one[0].idx = 0;
+    one[0].off = 0;
+    one[1].idx = 1;
+    one[1].off = in->len;
+    uint64_t before = c->icount;
+    c->blk_icount = before;
+    c->blk_rip = c->insn_rip;
+    c->icount_skew = 0;
+    int r = one[0].fn(c, &one[0]);
+    uint64_t own = c->icount - before - c->icount_skew;
+    c->icount_skew = 0;
+    if (r == VP_SMC)
+        r = VP_OK;
+    if (r != VP_EXC && own == 0)
+        c->icount++;
+    return r;
 }
 
 static inline unsigned bc_index(uint64_t phys, unsigned mode)
@@ -156,6 +196,8 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             if (len == 0)
                 break; /* crosses the page end */
             vp_specialize(in);
+            in->idx = b->n;
+            in->off = (uint16_t)(off - (gpa & 0xfff));
             b->n++;
             off += (unsigned)len;
             b->bytes = (uint16_t)(off - (gpa & 0xfff));
@@ -163,6 +205,9 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
                 break;
         }
         if (b->n) {
+            b->insn[b->n] = chain_end;
+            b->insn[b->n].idx = b->n;
+            b->insn[b->n].off = b->bytes;
             if (!pm->code_page[page]) {
                 pm->code_page[page] = 1;
                 for (int k = 0; k < c->m->ncpus; k++)
@@ -188,6 +233,11 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
         return NULL;
     }
     c->exc.vector = -1;
+    tmp->insn[0].idx = 0;
+    tmp->insn[0].off = 0;
+    tmp->insn[1] = chain_end;
+    tmp->insn[1].idx = 1;
+    tmp->insn[1].off = (uint16_t)len;
     tmp->n = 1;
     tmp->bytes = (uint16_t)len;
     tmp->mode = 0;
@@ -313,12 +363,11 @@ static VP_NOINLINE void run_block_slow(vp_cpu *c, const vp_block *b,
         if (tr)
             trace_insn(c, in);
         c->rip = (c->rip + in->len) & c->rip_mask;
-        int r = in->fn(c, in);
+        int r = run_one(c, in);
         if (r == VP_EXC) {
             deliver_pending_exception(c);
             return;
         }
-        c->icount++;
         if (rf && in->fn != op_iret)
             c->flags &= ~FL_RF;
         if (tf || VP_UNLIKELY(c->dr_pending))
@@ -506,42 +555,74 @@ run:
                 continue;
             }
         }
+        if (VP_UNLIKELY(n < b->n)) {
+            /* The budget or the CS limit ends the run inside the block:
+             * one record at a time, the chains stop at the block's end. */
+            run_block_slow(c, b, n, false, false, false);
+            recheck = true;
+            continue;
+        }
+        /* Run the chain from record 0; resume it after a generic handler
+         * (which returns VP_OK without counting itself) and after a store
+         * to a code page that left this block intact. */
         uint32_t gen = b->gen;
         int64_t page = b->page;
-        unsigned k;
-        for (k = 0; k < n; k++) {
+        c->blk_rip = c->rip;
+        c->blk_icount = c->icount;
+        unsigned k = 0;
+        int r;
+        for (;;) {
             const vp_insn *in = &b->insn[k];
             c->insn_rip = c->rip;
             c->rip = (c->rip + in->len) & c->rip_mask;
-            int r = in->fn(c, in);
-            if (VP_UNLIKELY(r != VP_OK)) {
-                /* A taken branch changes nothing the checks look at. */
-                recheck |= r != VP_JUMP;
-                if (r == VP_EXC) {
-                    deliver_pending_exception(c);
-                } else {
-                    /* Left early (taken branch, HLT, ...): the successor
-                     * link is still valid, it is checked on use. */
-                    c->icount++;
-                    if (b->mode) {
-                        prev = b;
-                        prev_exit = (int)k;
-                    }
-                }
+            r = in->fn(c, in);
+            if (VP_UNLIKELY(c->icount_skew)) {
+                c->blk_icount += c->icount_skew;
+                c->icount_skew = 0;
+            }
+            /* The record that returned. */
+            k = (unsigned)(c->icount - c->blk_icount);
+            if (r == VP_OK) {
+                if (k >= n)
+                    break;          /* the end marker */
+                c->icount++;        /* a generic handler completed */
+                k++;
+            } else if (r != VP_SMC) {
                 break;
             }
-            c->icount++;
             /* Self-modifying code within the running block: any write to
              * a code page raises smc_flag (physmem.h). */
             if (VP_UNLIKELY(pm->smc_flag)) {
                 pm->smc_flag = false;
-                if (page >= 0 && pm->code_gen[page] != gen)
+                if (page >= 0 && pm->code_gen[page] != gen) {
+                    r = VP_SMC;     /* counted; the block is stale */
+                    recheck = true;
                     break;
+                }
+            }
+            if (k >= n) {
+                r = VP_OK;
+                break;
             }
         }
-        if (k == b->n && b->mode) {
-            prev = b;
-            prev_exit = -1;
+        if (r == VP_OK) {
+            if (b->mode) {
+                prev = b;
+                prev_exit = -1;
+            }
+        } else if (r == VP_EXC) {
+            recheck = true;
+            deliver_pending_exception(c);
+        } else if (r != VP_SMC) {
+            /* Left early (taken branch, HLT, ...): the successor link is
+             * still valid, it is checked on use. A taken branch changes
+             * nothing the checks at the top look at. */
+            recheck |= r != VP_JUMP;
+            c->icount++;
+            if (b->mode) {
+                prev = b;
+                prev_exit = (int)k;
+            }
         }
     }
     return c->icount - start;

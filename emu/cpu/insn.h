@@ -33,6 +33,8 @@ struct vp_insn {
     uint16_t op;       /* map << 8 | opcode byte (map 0: one-byte, 1: 0F,
                         * 2: 0F 38, 3: 0F 3A; VEX: the map VEX names) */
     uint16_t imm2;     /* far pointer selector, ENTER nesting level */
+    uint16_t off;      /* offset of its first byte from the block's start */
+    uint8_t idx;       /* its index in the block */
     uint8_t len;
     uint8_t osize;     /* operand size in bytes (1 for byte forms) */
     uint8_t asize;     /* address size in bytes */
@@ -100,6 +102,44 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out);
  * (ops_fast.c); called on every record entering the block cache. */
 void vp_specialize(vp_insn *i);
 
+/* ---- threaded dispatch (exec.c) -------------------------------------- */
+
+/* The record after the last one of every block: ends a chain. */
+int vp_chain_end(vp_cpu *c, const vp_insn *i);
+
+/* The tail of a specialized handler that completed: it counts itself and
+ * goes straight on to the next record of its block, which is the block's
+ * end marker after the last one. Generic handlers return VP_OK to the loop
+ * instead, which counts them and resumes the chain (exec.c). A chain never
+ * leaves its block, so its depth is bounded even where the call is not
+ * made a jump.
+ *
+ * RIP and icount are set from the block's start values (stored once per
+ * block) and the record's place in it, never by incrementing: a chain of
+ * read-modify-writes through memory would cost a store-forwarding latency
+ * per guest instruction. */
+static VP_ALWAYS_INLINE int vp_next(vp_cpu *c, const vp_insn *i)
+{
+    const vp_insn *n = i + 1;
+    uint64_t rip = c->blk_rip + n->off;
+    c->icount = c->blk_icount + n->idx;
+    c->insn_rip = rip & c->rip_mask;
+    c->rip = (rip + n->len) & c->rip_mask;
+    VP_MUSTTAIL return n->fn(c, n);
+}
+
+/* vp_next for handlers that store to memory: a store that hit a page with
+ * decoded code (only the out-of-line path can) stops the chain with
+ * VP_SMC, so that the loop drops the block if it changed. */
+static inline int vp_next_w(vp_cpu *c, const vp_insn *i)
+{
+    if (VP_UNLIKELY(c->m->mem.smc_flag)) {
+        c->icount = c->blk_icount + i->idx + 1;
+        return VP_SMC;
+    }
+    return vp_next(c, i);
+}
+
 /* ---- operand helpers shared by the instruction groups ---------------- */
 
 static inline uint64_t size_mask(unsigned size)
@@ -150,7 +190,7 @@ static inline void reg_write(vp_cpu *c, unsigned r, unsigned size, bool rex,
 }
 
 /* Effective address (offset within the segment) of the memory operand. */
-static inline uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
+static VP_ALWAYS_INLINE uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
 {
     uint64_t a = (uint64_t)(int64_t)i->disp;
     if (i->flags & I_RIPREL)
@@ -162,7 +202,7 @@ static inline uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
     return a & size_mask(i->asize);
 }
 
-static inline uint64_t load_n(const uint8_t *h, unsigned size)
+static VP_ALWAYS_INLINE uint64_t load_n(const uint8_t *h, unsigned size)
 {
     switch (size) {
     case 1: return *h;
@@ -172,7 +212,7 @@ static inline uint64_t load_n(const uint8_t *h, unsigned size)
     }
 }
 
-static inline void store_n(uint8_t *h, unsigned size, uint64_t v)
+static VP_ALWAYS_INLINE void store_n(uint8_t *h, unsigned size, uint64_t v)
 {
     switch (size) {
     case 1: *h = (uint8_t)v; break;
@@ -186,7 +226,7 @@ static inline void store_n(uint8_t *h, unsigned size, uint64_t v)
  * inside one page at a 48-bit canonical address that hits the TLB. Every
  * other case (other modes, LA57, page crossing, misses, MMIO) takes the
  * out-of-line path, which implements all the checks. */
-static inline uint8_t *mem_fast(vp_cpu *c, int seg, uint64_t off,
+static VP_ALWAYS_INLINE uint8_t *mem_fast(vp_cpu *c, int seg, uint64_t off,
                                 unsigned size, unsigned kind)
 {
     if (VP_LIKELY(c->code_size == 8)) {
@@ -213,7 +253,9 @@ static inline int VP_MUST_CHECK mem_read(vp_cpu *c, int seg, uint64_t off,
         *v = load_n(h, size);
         return VP_OK;
     }
-    return vp_read_seg(c, seg, off, size, v);
+    int r = vp_read_seg(c, seg, off, size, &c->mem_scratch);
+    *v = c->mem_scratch;
+    return r;
 }
 
 static inline int VP_MUST_CHECK mem_write(vp_cpu *c, int seg, uint64_t off,
@@ -265,7 +307,9 @@ static inline int VP_MUST_CHECK rd_e_rmw(vp_cpu *c, const vp_insn *i,
             *v = load_n(h, size);
             return VP_OK;
         }
-        return vp_read_seg_rmw(c, i->seg, ea, size, v);
+        int r = vp_read_seg_rmw(c, i->seg, ea, size, &c->mem_scratch);
+        *v = c->mem_scratch;
+        return r;
     }
     *v = reg_read(c, i->rm, size, i->flags & I_REX);
     return VP_OK;
@@ -315,7 +359,7 @@ enum vp_lazy_op {
                * (undefined in the SDM) read as 0 or from res */
 };
 
-static inline void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
+static VP_ALWAYS_INLINE void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
                           uint64_t a, uint64_t b)
 {
     c->lf_op = (uint32_t)op | (size << 8);

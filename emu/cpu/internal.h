@@ -31,6 +31,14 @@ int vp_raise_err(vp_cpu *c, int vector, uint32_t error);
 void vp_deliver_event(vp_cpu *c, int vector, int kind, bool has_error,
                       uint32_t error, uint64_t next_rip);
 
+/* A handler that retires `n` instructions beyond itself (REP iterations)
+ * counts them here, never on icount alone (exec.c's chains rely on it). */
+static inline void vp_retire(vp_cpu *c, uint64_t n)
+{
+    c->icount += n;
+    c->icount_skew += n;
+}
+
 /* ---- memory ---------------------------------------------------------- */
 
 /* Bits 63:47 (63:56 under CR4.LA57) of a linear address all equal (SDM

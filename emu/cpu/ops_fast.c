@@ -13,7 +13,7 @@
     lf_set(c, LF, SZ, r, a, b);                                            \
     if (WRITE)                                                             \
         c->gpr[i->rm] = (uint64_t)r;                                       \
-    return VP_OK;
+    return vp_next(c, i);
 
 #define DEF_ALU(NAME, T, SZ, LF, EXPR, WRITE)                              \
     static int NAME##_rr(vp_cpu *c, const vp_insn *i)                      \
@@ -53,13 +53,13 @@ static const vp_handler alu_fast[8][2][2] = {
 static int mov32_rr(vp_cpu *c, const vp_insn *i)
 {
     c->gpr[i->rm] = (uint32_t)c->gpr[i->reg];
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 static int mov64_rr(vp_cpu *c, const vp_insn *i)
 {
     c->gpr[i->rm] = c->gpr[i->reg];
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* MOV r, r/m and MOV r/m, r with a memory operand. */
@@ -71,12 +71,13 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
         if (r)                                                             \
             return r;                                                      \
         c->gpr[i->reg] = v;                                                \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }                                                                      \
     static int store##SZ(vp_cpu *c, const vp_insn *i)                      \
     {                                                                      \
-        return mem_write(c, i->seg, insn_ea(c, i), SZ / 8,              \
-                            c->gpr[i->reg] & size_mask(SZ / 8));           \
+        int r = mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                \
+                          c->gpr[i->reg] & size_mask(SZ / 8));             \
+        return r ? r : vp_next_w(c, i);                                    \
     }
 DEF_MOV_MEM(32)
 DEF_MOV_MEM(64)
@@ -101,7 +102,7 @@ static inline int jcc_take(vp_cpu *c, const vp_insn *i)
     static int jcc_##CC(vp_cpu *c, const vp_insn *i)                       \
     {                                                                      \
         if (!vp_cond(c, CC))                                               \
-            return VP_OK;                                                  \
+            return vp_next(c, i);                                          \
         int st = jcc_take(c, i);                                           \
         return st ? st : VP_JUMP;                                          \
     }
@@ -121,17 +122,18 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
             T a = (T)load_n(h, SZ), r = (T)(EXPR);                         \
             store_n(h, SZ, r);                                             \
             lf_set(c, LF, SZ, r, a, b);                                    \
-            return VP_OK;                                                  \
+            return vp_next(c, i); /* the TLB never maps code for writes */ \
         }                                                                  \
-        int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &v)            \
-                       : mem_read(c, i->seg, ea, SZ, &v);                  \
+        int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &c->mem_scratch) \
+                       : vp_read_seg(c, i->seg, ea, SZ, &c->mem_scratch);  \
         if (st)                                                            \
             return st;                                                     \
+        v = c->mem_scratch;                                                \
         T a = (T)v, r = (T)(EXPR);                                         \
         if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
             return st;                                                     \
         lf_set(c, LF, SZ, r, a, b);                                        \
-        return VP_OK;
+        return WRITE ? vp_next_w(c, i) : vp_next(c, i);
 
 #define DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                       \
     static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
@@ -168,8 +170,9 @@ static const vp_handler alu8_mi[8] = {
 #define DEF_MOV_MI(SZ)                                                     \
     static int mov##SZ##_mi(vp_cpu *c, const vp_insn *i)                   \
     {                                                                      \
-        return mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                 \
-                         i->imm & size_mask(SZ / 8));                      \
+        int r = mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                \
+                          i->imm & size_mask(SZ / 8));                     \
+        return r ? r : vp_next_w(c, i);                                    \
     }
 DEF_MOV_MI(8)
 DEF_MOV_MI(32)
@@ -187,7 +190,7 @@ DEF_MOV_MI(64)
         lf_set(c, LF, SZ, r, a, b);                                        \
         if (WRITE)                                                         \
             c->gpr[i->reg] = (uint64_t)r;                                  \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }
 
 #define DEF_ALU_MEM_E_SIZES(OPN, LF, EXPR, WRITE)                          \
@@ -226,7 +229,7 @@ static const vp_handler alu_mem_fast[8][2][3] = {
         T a = (T)c->gpr[i->rm], r = (T)(EXPR);                             \
         c->gpr[i->rm] = (uint64_t)r;                                       \
         lf_set(c, LF, SZ, r, a, n);                                        \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }
 DEF_SHIFT(shl32, uint32_t, 4, LF_SHL, a << n)
 DEF_SHIFT(shl64, uint64_t, 8, LF_SHL, a << n)
@@ -253,7 +256,7 @@ DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
         bool of = LEFT ? (msb ^ cf) : (msb ^ ((r >> (BITS - 2)) & 1));     \
         c->flags = f | (cf ? FL_CF : 0) | (of ? FL_OF : 0);                \
         c->gpr[i->rm] = (uint64_t)r;                                       \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }
 DEF_ROT(rol32, uint32_t, 32, 1)
 DEF_ROT(rol64, uint64_t, 64, 1)
@@ -268,7 +271,7 @@ DEF_ROT(ror64, uint64_t, 64, 0)
         c->lf_cf = vp_cf_fast(c);                                          \
         c->gpr[i->rm] = (uint64_t)r;                                       \
         lf_set(c, LF, SZ, r, a, 1);                                        \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }
 DEF_INCDEC(inc32, uint32_t, 4, LF_INC, a + 1)
 DEF_INCDEC(inc64, uint64_t, 8, LF_INC, a + 1)
@@ -285,7 +288,7 @@ DEF_INCDEC(dec64, uint64_t, 8, LF_DEC, a - 1)
         if (st)                                                            \
             return st;                                                     \
         c->gpr[i->reg] = vp_cond(c, CC) ? v : (uint32_t)c->gpr[i->reg];    \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }                                                                      \
     static int cmov64_##CC(vp_cpu *c, const vp_insn *i)                    \
     {                                                                      \
@@ -295,11 +298,12 @@ DEF_INCDEC(dec64, uint64_t, 8, LF_DEC, a - 1)
             return st;                                                     \
         if (vp_cond(c, CC))                                                \
             c->gpr[i->reg] = v;                                            \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }                                                                      \
     static int setcc_##CC(vp_cpu *c, const vp_insn *i)                     \
     {                                                                      \
-        return wr_e(c, i, 1, vp_cond(c, CC));                              \
+        int r = wr_e(c, i, 1, vp_cond(c, CC));                             \
+        return r ? r : vp_next_w(c, i);                                    \
     }
 DEF_CC(0) DEF_CC(1) DEF_CC(2) DEF_CC(3) DEF_CC(4) DEF_CC(5) DEF_CC(6)
 DEF_CC(7) DEF_CC(8) DEF_CC(9) DEF_CC(10) DEF_CC(11) DEF_CC(12) DEF_CC(13)
@@ -316,13 +320,13 @@ static const vp_handler setcc_tab[16] = CC_TABLE(setcc);
 static int lea64(vp_cpu *c, const vp_insn *i)
 {
     c->gpr[i->reg] = insn_ea(c, i);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 static int lea32(vp_cpu *c, const vp_insn *i)
 {
     c->gpr[i->reg] = (uint32_t)insn_ea(c, i);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* MOVZX/MOVSX from a register or memory byte/word. */
@@ -333,7 +337,7 @@ static int movzx_b(vp_cpu *c, const vp_insn *i)
     if (st)
         return st;
     reg_write(c, i->reg, i->osize, false, v);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 static int movzx_w(vp_cpu *c, const vp_insn *i)
@@ -343,7 +347,7 @@ static int movzx_w(vp_cpu *c, const vp_insn *i)
     if (st)
         return st;
     reg_write(c, i->reg, i->osize, false, v);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* PUSH/POP r, CALL rel, RET in 64-bit mode (stack size 8, flat SS). */
@@ -354,7 +358,7 @@ static int push64(vp_cpu *c, const vp_insn *i)
     if (st)
         return st;
     c->gpr[R_SP] = sp;
-    return VP_OK;
+    return vp_next_w(c, i);
 }
 
 static int pop64(vp_cpu *c, const vp_insn *i)
@@ -365,7 +369,7 @@ static int pop64(vp_cpu *c, const vp_insn *i)
         return st;
     c->gpr[R_SP] += 8;
     c->gpr[i->reg] = v; /* POP RSP loads the popped value */
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* Near CALL/RET/JMP in 64-bit mode (operand size 64, flat SS). */
@@ -388,6 +392,8 @@ static int call64_to(vp_cpu *c, uint64_t target)
     return VP_OK;
 }
 
+/* CALL and RET end their blocks and change RIP, so they return to the
+ * loop (vp_next would set RIP to the fall-through address). */
 static int call64_rel(vp_cpu *c, const vp_insn *i)
 {
     return call64_to(c, c->rip + i->imm);
@@ -419,7 +425,7 @@ static int test8_ri(vp_cpu *c, const vp_insn *i)
 {
     uint8_t a = (uint8_t)reg_read(c, i->rm, 1, i->flags & I_REX);
     lf_set(c, LF_LOGIC, 1, a & (uint8_t)i->imm, a, i->imm);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* BT r, imm (0F BA /4) on a register: CF = the bit; other arithmetic
@@ -433,7 +439,7 @@ static int bt_ri(vp_cpu *c, const vp_insn *i)
         zf = (c->flags & FL_ZF) != 0;
     /* Lazily: ZF as it was, CF the bit (LF_BT). */
     lf_set(c, LF_BT, 1, zf ? 0 : 1, 0, cf);
-    return VP_OK;
+    return vp_next(c, i);
 }
 
 /* ALU on a byte register with an immediate (80 /r, F6 /0 with mod 3):
@@ -447,7 +453,7 @@ static int bt_ri(vp_cpu *c, const vp_insn *i)
         lf_set(c, LF, 1, r, a, b);                                         \
         if (WRITE)                                                         \
             reg_write(c, i->rm, 1, rex, r);                                \
-        return VP_OK;                                                      \
+        return vp_next(c, i);                                              \
     }
 DEF_ALU8_RI(add8, LF_ADD, a + b, 1)
 DEF_ALU8_RI(or8, LF_LOGIC, a | b, 1)

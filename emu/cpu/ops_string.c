@@ -108,7 +108,7 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
     while (areg(c, R_CX, as)) {
         if (n == chunk) {
             c->rip = c->insn_rip;   /* resume later */
-            c->icount += n - 1;
+            vp_retire(c, n - 1);
             return VP_BREAK;
         }
         if (batch) {
@@ -120,7 +120,7 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
         }
         int r = one(c, i);
         if (r == VP_EXC) {
-            c->icount += n; /* the completed iterations retired */
+            vp_retire(c, n); /* the completed iterations retired */
             return VP_EXC;
         }
         areg_add(c, R_CX, as, -1);
@@ -135,12 +135,12 @@ static int run_string(vp_cpu *c, const vp_insn *i, str_iter one, bool cond)
          * Vol 3B, "Data Memory and I/O Breakpoint Exception Conditions"). */
         if (VP_UNLIKELY(c->dr_pending) && areg(c, R_CX, as)) {
             c->rip = c->insn_rip;
-            c->icount += n - 1;
+            vp_retire(c, n - 1);
             return VP_BREAK;
         }
     }
     if (n > 1)
-        c->icount += n - 1;
+        vp_retire(c, n - 1);
     return VP_OK;
 }
 
