@@ -171,6 +171,13 @@ struct vp_cpu {
     /* RIP and icount when the running block's first record started
      * (vp_next, insn.h). */
     uint64_t blk_rip, blk_icount;
+    struct vp_block *cur_blk;  /* the block running (exec.c) */
+    /* icount up to which handler chains may go on into other blocks
+     * (exec.c); 0 while something needs the loop: an interrupt that can be
+     * taken, TF/RF/VIP, a shadow, code other than 64-bit. vp_cpu_kick
+     * clears it, the loop recomputes it. */
+    uint64_t chain_limit;
+    uint32_t chain_hops;       /* blocks entered without the loop */
     /* Where the out-of-line memory paths return a value read for the
      * inline ones (insn.h), so that handlers take no local's address and
      * their calls in tail position stay jumps. */
@@ -238,7 +245,10 @@ struct vp_cpu {
             /* Breakpoints DR7 arms (debugreg.c recomputes these on every
              * write of DR0-DR3/DR7 and CR4.DE). */
             uint8_t dr_active;  /* any breakpoint enabled: check per insn */
-            uint8_t attn_pad_[3];
+            /* A record runs outside its block (exec.c's run_one): no
+             * chaining into other blocks. */
+            bool slow_run;
+            uint8_t attn_pad_[2];
         };
         uint64_t attn_word;
     };
@@ -283,6 +293,7 @@ static inline enum vp_trace_mode vp_cpu_mode(const vp_cpu *c)
 static inline void vp_cpu_kick(vp_cpu *c)
 {
     c->intr_pending = true;
+    c->chain_limit = 0;
 }
 
 /* Time-stamp counter as the guest reads it (1 GHz virtual TSC). */

@@ -49,6 +49,8 @@ struct vp_block {
     uint8_t n;
     uint16_t bytes;      /* length of all its instructions together */
     vp_insn insn[VP_BLOCK_MAX + 1];   /* and the end marker (chain_end) */
+    /* The handler of each record whose own is vp_generic. */
+    vp_handler gfn[VP_BLOCK_MAX];
     /* Successor links after the records, which the loop touches more. */
     vp_link end[VP_END_LINKS];      /* ran to the end */
     uint8_t end_next;               /* end slot the next successor takes */
@@ -95,16 +97,118 @@ int vp_raise_err(vp_cpu *c, int vector, uint32_t error)
 
 /* Threaded dispatch: specialized handlers end by calling the next record's
  * handler (vp_next, insn.h), so a block runs as one chain of calls that
- * ends at this marker after its last record, or at the first handler that
- * does not continue it: a generic one (ops_*.c) returning VP_OK, which the
- * loop counts and continues from, or any non-OK status. The loop finds the
- * record a chain stopped at from icount (chained handlers count
- * themselves, vp_retire the rest). */
+ * ends at the end marker after its last record, or at the first handler
+ * that does not continue it: a generic one (ops_*.c) returning VP_OK,
+ * which the loop counts and continues from, or any non-OK status. The
+ * loop finds the record a chain stopped at from icount (chained handlers
+ * count themselves, vp_retire the rest) and the block from c->cur_blk.
+ *
+ * Chains also go on from block to block over the same links the loop
+ * follows (vp_link_mid, vp_link_end, and the end marker), in 64-bit code,
+ * when nothing needs the loop: the conditions it tests before a block
+ * (events, TF/RF/VIP, interrupt shadows, the debugger, tracing) and the
+ * budget, which must cover the whole next block. Those are the loop's
+ * own checks after a taken branch. At most VP_CHAIN_HOPS blocks in a row:
+ * the depth stays bounded where the compiler does not turn the calls into
+ * jumps (-O1 and sanitizer builds). */
+#define VP_CHAIN_HOPS 64
+
+static inline vp_block *block_of(const vp_insn *i)
+{
+    return (vp_block *)(void *)((char *)(uintptr_t)(i - i->idx) -
+                                offsetof(vp_block, insn));
+}
+
+/* c->chain_limit for the state the CPU is in now: the budget's end, or 0
+ * when the loop must look at something before the next block (the same
+ * conditions as its own per-block test, minus those in attn_word, which
+ * the link functions test themselves). Handlers that could change these
+ * are generic (they return to the loop, which calls this again), except
+ * for interrupt requests, which clear chain_limit (vp_cpu_kick). */
+static VP_ALWAYS_INLINE uint64_t chain_limit(const vp_cpu *c)
+{
+    uint64_t fl = c->flags;
+    bool stop = (c->intr_pending & ((fl & FL_IF) != 0)) |
+                ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
+                (c->shadow_until > c->icount) | (c->code_size != 8);
+    return stop ? 0 : c->icount_limit;
+}
+
+/* Whether the link leads on from here, with `extra` instructions retired
+ * before the next block starts. */
+static VP_ALWAYS_INLINE bool may_chain(vp_cpu *c, const vp_link *lk,
+                                       unsigned extra)
+{
+    const vp_block *nb = lk->blk;
+    return nb && lk->lin == c->rip && lk->epoch == c->link_epoch &&
+           lk->cgen == c->m->mem.code_epoch &&
+           c->icount + extra + nb->n <= c->chain_limit &&
+           ++c->chain_hops <= VP_CHAIN_HOPS;
+}
+
+static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
+                                        unsigned extra)
+{
+    c->icount += extra;
+    c->cur_blk = nb;
+    c->blk_rip = c->rip;
+    c->blk_icount = c->icount;
+    c->stats.dcache_chained++;
+    const vp_insn *n = &nb->insn[0];
+    c->rip += n->len;   /* 64-bit code only */
+    VP_MUSTTAIL return n->fn(c, n);
+}
+
+/* The end links of block b for the current RIP, or NULL. */
+static VP_ALWAYS_INLINE vp_link *end_link(vp_block *b, uint64_t lin)
+{
+    for (unsigned l = 0; l < VP_END_LINKS; l++)
+        if (b->end[l].lin == lin)
+            return &b->end[l];
+    return NULL;
+}
+
+int vp_generic(vp_cpu *c, const vp_insn *i)
+{
+    const vp_block *b = block_of(i);
+    uint64_t ip = c->blk_rip + i->off;
+    c->insn_rip = ip & c->rip_mask;
+    c->rip = (ip + i->len) & c->rip_mask;
+    VP_MUSTTAIL return b->gfn[i->idx](c, i);
+}
+
+int vp_link_mid(vp_cpu *c, const vp_insn *i)
+{
+    /* slow_run (in attn_word) is tested first: then `i` is in a block. */
+    if (VP_UNLIKELY(c->attn_word))
+        return VP_JUMP;
+    vp_block *b = block_of(i);
+    vp_link *lk = &b->mid[i->idx];
+    if (!b->mode || !may_chain(c, lk, 1))
+        return VP_JUMP;
+    return enter_block(c, lk->blk, 1);
+}
+
+int vp_link_end(vp_cpu *c, const vp_insn *i)
+{
+    if (VP_UNLIKELY(c->attn_word))
+        return VP_OK;
+    vp_block *b = block_of(i);
+    vp_link *lk = b->mode ? end_link(b, c->rip) : NULL;
+    if (!lk || !may_chain(c, lk, 1))
+        return VP_OK;
+    return enter_block(c, lk->blk, 1);
+}
+
 int vp_chain_end(vp_cpu *c, const vp_insn *i)
 {
-    (void)c;
-    (void)i;
-    return VP_OK;
+    if (VP_UNLIKELY(c->attn_word))
+        return VP_OK;
+    vp_block *b = block_of(i);
+    vp_link *lk = b->mode ? end_link(b, c->rip) : NULL;
+    if (!lk || !may_chain(c, lk, 0))
+        return VP_OK;
+    return enter_block(c, lk->blk, 0);
 }
 
 static const vp_insn chain_end = {.fn = vp_chain_end, .len = 0};
@@ -115,6 +219,8 @@ static const vp_insn chain_end = {.fn = vp_chain_end, .len = 0};
 static int run_one(vp_cpu *c, const vp_insn *in)
 {
     vp_insn one[2] = {*in, chain_end};
+    if (in->fn == vp_generic)
+        one[0].fn = block_of(in)->gfn[in->idx];
     one[0].idx = 0;
     one[0].off = 0;
     one[1].idx = 1;
@@ -123,7 +229,10 @@ static int run_one(vp_cpu *c, const vp_insn *in)
     c->blk_icount = before;
     c->blk_rip = c->insn_rip;
     c->icount_skew = 0;
+    c->slow_run = true;
     int r = one[0].fn(c, &one[0]);
+    c->slow_run = false;
+    c->rip &= c->rip_mask;  /* a chained handler leaves it unreduced */
     uint64_t own = c->icount - before - c->icount_skew;
     c->icount_skew = 0;
     if (r == VP_SMC)
@@ -195,7 +304,12 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             }
             if (len == 0)
                 break; /* crosses the page end */
+            vp_handler generic = in->fn;
             vp_specialize(in);
+            if (in->fn == generic) {
+                b->gfn[b->n] = generic;
+                in->fn = vp_generic;
+            }
             in->idx = b->n;
             in->off = (uint16_t)(off - (gpa & 0xfff));
             b->n++;
@@ -555,9 +669,12 @@ run:
                 continue;
             }
         }
-        if (VP_UNLIKELY(n < b->n)) {
-            /* The budget or the CS limit ends the run inside the block:
-             * one record at a time, the chains stop at the block's end. */
+        if (VP_UNLIKELY(n < b->n ||
+                        (c->code_size != 8 &&
+                         c->rip + b->bytes > c->rip_mask))) {
+            /* The budget or the CS limit ends the run inside the block, or
+             * IP/EIP wraps around in it (chains do not reduce RIP): one
+             * record at a time, the chains stop at the block's end. */
             run_block_slow(c, b, n, false, false, false);
             recheck = true;
             continue;
@@ -565,8 +682,9 @@ run:
         /* Run the chain from record 0; resume it after a generic handler
          * (which returns VP_OK without counting itself) and after a store
          * to a code page that left this block intact. */
-        uint32_t gen = b->gen;
-        int64_t page = b->page;
+        c->cur_blk = b;
+        c->chain_hops = 0;
+        c->chain_limit = chain_limit(c);
         c->blk_rip = c->rip;
         c->blk_icount = c->icount;
         unsigned k = 0;
@@ -576,6 +694,9 @@ run:
             c->insn_rip = c->rip;
             c->rip = (c->rip + in->len) & c->rip_mask;
             r = in->fn(c, in);
+            c->rip &= c->rip_mask;  /* vp_next does not reduce it */
+            b = c->cur_blk;     /* the chain may have gone on to others */
+            n = b->n;
             if (VP_UNLIKELY(c->icount_skew)) {
                 c->blk_icount += c->icount_skew;
                 c->icount_skew = 0;
@@ -590,11 +711,12 @@ run:
             } else if (r != VP_SMC) {
                 break;
             }
+            c->chain_limit = chain_limit(c);
             /* Self-modifying code within the running block: any write to
              * a code page raises smc_flag (physmem.h). */
             if (VP_UNLIKELY(pm->smc_flag)) {
                 pm->smc_flag = false;
-                if (page >= 0 && pm->code_gen[page] != gen) {
+                if (b->page >= 0 && pm->code_gen[b->page] != b->gen) {
                     r = VP_SMC;     /* counted; the block is stale */
                     recheck = true;
                     break;
@@ -612,6 +734,11 @@ run:
             }
         } else if (r == VP_EXC) {
             recheck = true;
+            /* A specialized handler faulted: insn_rip was not kept (a
+             * generic one has it, possibly pointed elsewhere on purpose,
+             * as by a task switch). */
+            if (b->mode && b->insn[k].fn != vp_generic)
+                c->insn_rip = (c->blk_rip + b->insn[k].off) & c->rip_mask;
             deliver_pending_exception(c);
         } else if (r != VP_SMC) {
             /* Left early (taken branch, HLT, ...): the successor link is

@@ -19,7 +19,12 @@ static uint64_t compute(vp_cpu *c)
     uint64_t r = c->lf_res & m, a = c->lf_a & m, b = c->lf_b & m;
     uint64_t f = 0;
     bool cf = false, of = false, af = false;
+    uint32_t rot = 0;
 
+    if (op == LF_ROT) {     /* SZAP of the operation before the rotates */
+        rot = c->lf_cf;
+        op = rot >> LF_ROT_PREV_SHIFT;
+    }
     switch (op) {
     case LF_ADD:
         cf = r < a;
@@ -78,6 +83,10 @@ static uint64_t compute(vp_cpu *c)
         break;
     default:
         return c->flags;
+    }
+    if (rot) {              /* the rotate's CF and OF */
+        cf = rot & FL_CF;
+        of = (rot & FL_OF) != 0;
     }
     if (cf) f |= FL_CF;
     if (of) f |= FL_OF;

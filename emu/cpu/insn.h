@@ -104,8 +104,19 @@ void vp_specialize(vp_insn *i);
 
 /* ---- threaded dispatch (exec.c) -------------------------------------- */
 
-/* The record after the last one of every block: ends a chain. */
+/* The record after the last one of every block: ends a chain, or goes on
+ * into the block that follows when it is linked (exec.c). */
 int vp_chain_end(vp_cpu *c, const vp_insn *i);
+/* Stands in the record of a generic handler (exec.c): sets insn_rip and
+ * RIP as the handler expects them and calls it. */
+int vp_generic(vp_cpu *c, const vp_insn *i);
+/* After a taken branch in the middle of a block (RIP is the target): the
+ * next block when the link remembered for this exit is valid and nothing
+ * needs the loop's attention, else VP_JUMP. */
+int vp_link_mid(vp_cpu *c, const vp_insn *i);
+/* The same after a branch that ends its block (CALL, RET, JMP), from
+ * the block's end links; VP_OK (the branch not counted) when it cannot. */
+int vp_link_end(vp_cpu *c, const vp_insn *i);
 
 /* The tail of a specialized handler that completed: it counts itself and
  * goes straight on to the next record of its block, which is the block's
@@ -117,14 +128,18 @@ int vp_chain_end(vp_cpu *c, const vp_insn *i);
  * RIP and icount are set from the block's start values (stored once per
  * block) and the record's place in it, never by incrementing: a chain of
  * read-modify-writes through memory would cost a store-forwarding latency
- * per guest instruction. */
+ * per guest instruction.
+ *
+ * Within a chain RIP is not reduced to the code size (no block wraps
+ * around it: exec.c runs such a block one record at a time) and insn_rip
+ * is not kept: no specialized handler reads them. Generic handlers get
+ * both exact from vp_generic (exec.c), which stands in their records for
+ * them, and the loop fixes both up when a chain returns. */
 static VP_ALWAYS_INLINE int vp_next(vp_cpu *c, const vp_insn *i)
 {
     const vp_insn *n = i + 1;
-    uint64_t rip = c->blk_rip + n->off;
     c->icount = c->blk_icount + n->idx;
-    c->insn_rip = rip & c->rip_mask;
-    c->rip = (rip + n->len) & c->rip_mask;
+    c->rip = c->blk_rip + n->off + n->len;
     VP_MUSTTAIL return n->fn(c, n);
 }
 
@@ -357,7 +372,12 @@ enum vp_lazy_op {
     LF_MUL,   /* b = 1 when the product overflowed: CF = OF = b; AF = 0 */
     LF_BT,    /* BT: CF = b; ZF kept, carried as res == 0; OF SF AF PF
                * (undefined in the SDM) read as 0 or from res */
+    LF_ROT,   /* ROL/ROR: CF and OF in lf_cf (their RFLAGS bits); SZAP those
+               * of the operation in lf_cf bits 23:16, whose size, res, a
+               * and b stay in place (see lf_rot) */
 };
+
+#define LF_ROT_PREV_SHIFT 16
 
 static VP_ALWAYS_INLINE void lf_set(vp_cpu *c, int op, unsigned size, uint64_t res,
                           uint64_t a, uint64_t b)
@@ -366,6 +386,26 @@ static VP_ALWAYS_INLINE void lf_set(vp_cpu *c, int op, unsigned size, uint64_t r
     c->lf_res = res;
     c->lf_a = a;
     c->lf_b = b;
+}
+
+/* After a rotate, which changes only CF and OF (`cf_of`: FL_CF and FL_OF
+ * as they are to be set, SDM Vol 2B, "RCL/RCR/ROL/ROR", Flags Affected):
+ * with materialized flags the two bits are written; otherwise the lazy
+ * state is kept for SZAP and becomes LF_ROT, naming the operation that
+ * set SZAP (the one before a run of rotates). No operand is needed for
+ * SZAP besides the size, res, a and b of that operation, and its carry-in
+ * (lf_cf: ADC, SBB, INC, DEC) only ever served CF, so lf_cf holds the
+ * rotate's CF/OF and that operation's number. */
+static VP_ALWAYS_INLINE void lf_rot(vp_cpu *c, uint32_t cf_of)
+{
+    uint32_t op = c->lf_op & 0xff;
+    if (op == LF_NONE) {
+        c->flags = (c->flags & ~(uint64_t)(FL_CF | FL_OF)) | cf_of;
+        return;
+    }
+    uint32_t prev = op == LF_ROT ? c->lf_cf >> LF_ROT_PREV_SHIFT : op;
+    c->lf_cf = (prev << LF_ROT_PREV_SHIFT) | cf_of;
+    c->lf_op = (c->lf_op & ~0xffu) | LF_ROT;
 }
 
 /* Materializes OSZAPC into c->flags and returns RFLAGS. */
@@ -378,6 +418,15 @@ static inline void flags_set_arith(vp_cpu *c, uint64_t f)
 }
 bool vp_cond_slow(vp_cpu *c, unsigned cc);
 
+/* The lazy operands are compared in their top bits: shifted left by
+ * lf_shift(size), a size-byte value has its sign in bit 63 and keeps its
+ * order, signed and unsigned, and no mask is needed. (Size 0, LF_NONE,
+ * gives a shift of 0; nothing uses the value then.) */
+static VP_ALWAYS_INLINE unsigned lf_shift(unsigned size)
+{
+    return (64 - 8 * size) & 63;
+}
+
 /* Condition codes straight from the lazy state for the operations that
  * precede most branches (CMP/SUB, TEST/logic, and Z/S after anything), so
  * the common Jcc/SETcc/CMOVcc need not materialize RFLAGS. Returns -1 when
@@ -385,37 +434,45 @@ bool vp_cond_slow(vp_cpu *c, unsigned cc);
  * instructions. */
 static VP_ALWAYS_INLINE int vp_cond_fast(const vp_cpu *c, unsigned cc)
 {
-    unsigned op = c->lf_op & 0xff, size = c->lf_op >> 8;
+    unsigned op = c->lf_op & 0xff, sh = lf_shift(c->lf_op >> 8);
     if (!op)
         return -1;
-    uint64_t m = size_mask(size), r = c->lf_res & m;
-    bool sf = (r >> (size * 8 - 1)) & 1;
+    uint64_t r = c->lf_res << sh;
+    bool zf = r == 0, sf = r >> 63;
     int res;
     switch (cc >> 1) {
-    case 2: res = r == 0; break;                 /* Z */
+    case 2: res = zf; break;                     /* Z */
     case 4: res = sf; break;                     /* S */
     default:
         if (op == LF_SUB) {
-            uint64_t a = c->lf_a & m, b = c->lf_b & m;
-            int64_t sa = (int64_t)sign_ext(a, size);
-            int64_t sb = (int64_t)sign_ext(b, size);
+            uint64_t a = c->lf_a << sh, b = c->lf_b << sh;
             switch (cc >> 1) {
             case 1: res = a < b; break;          /* B */
             case 3: res = a <= b; break;         /* BE */
-            case 6: res = sa < sb; break;        /* L */
-            case 7: res = sa <= sb; break;       /* LE */
+            case 6: res = (int64_t)a < (int64_t)b; break;  /* L */
+            case 7: res = (int64_t)a <= (int64_t)b; break; /* LE */
             default: return -1;                  /* O, P */
             }
         } else if (op == LF_MUL && (cc >> 1) <= 1) {
             res = c->lf_b != 0;                  /* O, B: overflow */
         } else if (op == LF_BT && (cc >> 1) == 1) {
             res = c->lf_b != 0;                  /* B: the bit tested */
+        } else if (op == LF_ROT) {
+            bool cf = c->lf_cf & FL_CF, of = (c->lf_cf & FL_OF) != 0;
+            switch (cc >> 1) {
+            case 0: res = of; break;             /* O */
+            case 1: res = cf; break;             /* B */
+            case 3: res = cf || zf; break;       /* BE */
+            case 6: res = sf != of; break;       /* L */
+            case 7: res = zf || sf != of; break; /* LE */
+            default: return -1;                  /* P */
+            }
         } else if (op == LF_LOGIC) {
             switch (cc >> 1) {
             case 0: case 1: res = 0; break;      /* O, B: cleared */
-            case 3: res = r == 0; break;         /* BE: CF = 0 */
+            case 3: res = zf; break;             /* BE: CF = 0 */
             case 6: res = sf; break;             /* L: SF != OF (0) */
-            case 7: res = r == 0 || sf; break;   /* LE */
+            case 7: res = zf || sf; break;       /* LE */
             default: return -1;                  /* P */
             }
         } else {
@@ -427,20 +484,28 @@ static VP_ALWAYS_INLINE int vp_cond_fast(const vp_cpu *c, unsigned cc)
 
 bool vp_cf(vp_cpu *c);
 
+/* CF from the lazy state of the common producers, -1 when it must be
+ * computed (vp_cf). */
+static VP_ALWAYS_INLINE int vp_cf_lazy(const vp_cpu *c)
+{
+    unsigned op = c->lf_op & 0xff, sh = lf_shift(c->lf_op >> 8);
+    switch (op) {
+    case 0: return (c->flags & FL_CF) != 0;
+    case LF_ADD: return (c->lf_res << sh) < (c->lf_a << sh);
+    case LF_SUB: return (c->lf_a << sh) < (c->lf_b << sh);
+    case LF_LOGIC: return 0;
+    case LF_INC: case LF_DEC: return c->lf_cf != 0;
+    case LF_MUL: case LF_BT: return c->lf_b != 0;
+    case LF_ROT: return (c->lf_cf & FL_CF) != 0;
+    default: return -1;
+    }
+}
+
 /* CF without materializing the other flags for the common producers. */
 static VP_ALWAYS_INLINE bool vp_cf_fast(vp_cpu *c)
 {
-    unsigned op = c->lf_op & 0xff, size = c->lf_op >> 8;
-    uint64_t m = size_mask(size);
-    switch (op) {
-    case 0: return (c->flags & FL_CF) != 0;
-    case LF_ADD: return (c->lf_res & m) < (c->lf_a & m);
-    case LF_SUB: return (c->lf_a & m) < (c->lf_b & m);
-    case LF_LOGIC: return false;
-    case LF_INC: case LF_DEC: return c->lf_cf != 0;
-    case LF_MUL: case LF_BT: return c->lf_b != 0;
-    default: return vp_cf(c);
-    }
+    int cf = vp_cf_lazy(c);
+    return cf >= 0 ? (bool)cf : vp_cf(c);
 }
 
 static VP_ALWAYS_INLINE bool vp_cond(vp_cpu *c, unsigned cc)

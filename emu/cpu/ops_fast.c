@@ -3,6 +3,7 @@
  * on operation, operand form and size); vp_specialize() swaps in a handler
  * with those fixed when the record allows it, so the hot path has no
  * switch left. Semantics are identical to the generic handlers (ops_*.c). */
+#include "emu/base/wide.h"
 #include "emu/cpu/ops.h"
 
 /* ALU on registers: dst = rm, src = reg (records of the G,E forms are
@@ -62,23 +63,51 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
     return vp_next(c, i);
 }
 
+/* Handlers with a memory operand take the inline TLB hit of mem_fast;
+ * the out-of-line access (vp_read_seg, vp_write_seg) is in a copy of the
+ * handler reached by a tail call, so that the common path needs no stack
+ * frame (around a call, c and i would live in callee-saved registers).
+ * DEF_MEM_LOAD: the SZ-byte operand is read into V, then the statements
+ * given run (they end the handler). DEF_MEM_STORE: VAL is written. */
+#define DEF_MEM_LOAD(NAME, SZ, V, ...)                                     \
+    static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
+    {                                                                      \
+        int st_ = vp_read_seg(c, i->seg, insn_ea(c, i), SZ, &c->mem_scratch); \
+        if (st_)                                                           \
+            return st_;                                                    \
+        uint64_t V = c->mem_scratch;                                       \
+        __VA_ARGS__                                                        \
+    }                                                                      \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        uint8_t *h_ = mem_fast(c, i->seg, insn_ea(c, i), SZ, TLB_READ);    \
+        if (VP_UNLIKELY(h_ == NULL))                                       \
+            return NAME##_slow(c, i);                                      \
+        uint64_t V = load_n(h_, SZ);                                       \
+        __VA_ARGS__                                                        \
+    }
+
+#define DEF_MEM_STORE(NAME, SZ, VAL)                                       \
+    static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
+    {                                                                      \
+        int st = vp_write_seg(c, i->seg, insn_ea(c, i), SZ, VAL);          \
+        return st ? st : vp_next_w(c, i);                                  \
+    }                                                                      \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        uint8_t *h = mem_fast(c, i->seg, insn_ea(c, i), SZ, TLB_WRITE);    \
+        if (VP_UNLIKELY(h == NULL))                                        \
+            return NAME##_slow(c, i);                                      \
+        store_n(h, SZ, VAL);                                               \
+        return vp_next_w(c, i);                                            \
+    }
+
 /* MOV r, r/m and MOV r/m, r with a memory operand. */
 #define DEF_MOV_MEM(SZ)                                                    \
-    static int load##SZ(vp_cpu *c, const vp_insn *i)                       \
-    {                                                                      \
-        uint64_t v;                                                        \
-        int r = mem_read(c, i->seg, insn_ea(c, i), SZ / 8, &v);         \
-        if (r)                                                             \
-            return r;                                                      \
+    DEF_MEM_LOAD(load##SZ, SZ / 8, v,                                      \
         c->gpr[i->reg] = v;                                                \
-        return vp_next(c, i);                                              \
-    }                                                                      \
-    static int store##SZ(vp_cpu *c, const vp_insn *i)                      \
-    {                                                                      \
-        int r = mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                \
-                          c->gpr[i->reg] & size_mask(SZ / 8));             \
-        return r ? r : vp_next_w(c, i);                                    \
-    }
+        return vp_next(c, i);)                                             \
+    DEF_MEM_STORE(store##SZ, SZ / 8, c->gpr[i->reg] & size_mask(SZ / 8))
 DEF_MOV_MEM(32)
 DEF_MOV_MEM(64)
 
@@ -104,7 +133,7 @@ static inline int jcc_take(vp_cpu *c, const vp_insn *i)
         if (!vp_cond(c, CC))                                               \
             return vp_next(c, i);                                          \
         int st = jcc_take(c, i);                                           \
-        return st ? st : VP_JUMP;                                          \
+        return st ? st : vp_link_mid(c, i);                                \
     }
 DEF_JCC(0) DEF_JCC(1) DEF_JCC(2) DEF_JCC(3) DEF_JCC(4) DEF_JCC(5)
 DEF_JCC(6) DEF_JCC(7) DEF_JCC(8) DEF_JCC(9) DEF_JCC(10) DEF_JCC(11)
@@ -112,42 +141,42 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
 
 /* ALU with a memory destination (read-modify-write) or source. The
  * result is stored before the flags are set, so a faulting store leaves
- * RFLAGS as it was (faults are precise). */
-/* The body shared by E op= G and E op= imm: `b` is the source. */
-#define ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
-        uint64_t ea = insn_ea(c, i), v;                                    \
-        /* A writable page is readable: one write-TLB hit serves both. */  \
-        uint8_t *h = WRITE ? mem_fast(c, i->seg, ea, SZ, TLB_WRITE) : NULL; \
-        if (VP_LIKELY(h != NULL)) {                                        \
-            T a = (T)load_n(h, SZ), r = (T)(EXPR);                         \
-            store_n(h, SZ, r);                                             \
-            lf_set(c, LF, SZ, r, a, b);                                    \
-            return vp_next(c, i); /* the TLB never maps code for writes */ \
-        }                                                                  \
+ * RFLAGS as it was (faults are precise). E op= SRC (G or imm); the
+ * out-of-line access in a copy, as for DEF_MEM_LOAD. */
+#define DEF_ALU_MEM_E(NAME, T, SZ, LF, EXPR, WRITE, SRC)                   \
+    static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
+    {                                                                      \
+        T b = (T)(SRC);                                                    \
+        uint64_t ea = insn_ea(c, i);                                       \
         int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &c->mem_scratch) \
                        : vp_read_seg(c, i->seg, ea, SZ, &c->mem_scratch);  \
         if (st)                                                            \
             return st;                                                     \
-        v = c->mem_scratch;                                                \
-        T a = (T)v, r = (T)(EXPR);                                         \
+        T a = (T)c->mem_scratch, r = (T)(EXPR);                            \
         if (WRITE && (st = mem_write(c, i->seg, ea, SZ, r)))               \
             return st;                                                     \
         lf_set(c, LF, SZ, r, a, b);                                        \
-        return WRITE ? vp_next_w(c, i) : vp_next(c, i);
+        return WRITE ? vp_next_w(c, i) : vp_next(c, i);                    \
+    }                                                                      \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        /* A writable page is readable: one write-TLB hit serves both. */  \
+        uint8_t *h = mem_fast(c, i->seg, insn_ea(c, i), SZ,                \
+                              WRITE ? TLB_WRITE : TLB_READ);               \
+        if (VP_UNLIKELY(h == NULL))                                        \
+            return NAME##_slow(c, i);                                      \
+        T b = (T)(SRC), a = (T)load_n(h, SZ), r = (T)(EXPR);               \
+        if (WRITE)                                                         \
+            store_n(h, SZ, r);                                             \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        return vp_next(c, i); /* the TLB never maps code for writes */     \
+    }
 
 #define DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                       \
-    static int NAME##_mr(vp_cpu *c, const vp_insn *i)                      \
-    {                                                                      \
-        T b = (T)c->gpr[i->reg];                                           \
-        ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
-    }
+    DEF_ALU_MEM_E(NAME##_mr, T, SZ, LF, EXPR, WRITE, c->gpr[i->reg])
 
 #define DEF_ALU_MEM_MI(NAME, T, SZ, LF, EXPR, WRITE)                       \
-    static int NAME##_mi(vp_cpu *c, const vp_insn *i)                      \
-    {                                                                      \
-        T b = (T)i->imm;                                                   \
-        ALU_MEM_BODY(T, SZ, LF, EXPR, WRITE)                               \
-    }
+    DEF_ALU_MEM_E(NAME##_mi, T, SZ, LF, EXPR, WRITE, i->imm)
 
 #define DEF_ALU_MEM(NAME, T, SZ, LF, EXPR, WRITE)                          \
     DEF_ALU_MEM_MR(NAME, T, SZ, LF, EXPR, WRITE)                           \
@@ -168,30 +197,19 @@ static const vp_handler alu8_mi[8] = {
 /* MOV r/m, imm (C6 /0, C7 /0): memory stores of 1, 4 and 8 bytes (the
  * 8-byte immediate was sign-extended by the decoder). */
 #define DEF_MOV_MI(SZ)                                                     \
-    static int mov##SZ##_mi(vp_cpu *c, const vp_insn *i)                   \
-    {                                                                      \
-        int r = mem_write(c, i->seg, insn_ea(c, i), SZ / 8,                \
-                          i->imm & size_mask(SZ / 8));                     \
-        return r ? r : vp_next_w(c, i);                                    \
-    }
+    DEF_MEM_STORE(mov##SZ##_mi, SZ / 8, i->imm & size_mask(SZ / 8))
 DEF_MOV_MI(8)
 DEF_MOV_MI(32)
 DEF_MOV_MI(64)
 
 /* G <- G op [mem] */
 #define DEF_ALU_MEM_G(NAME, T, SZ, LF, EXPR, WRITE)                        \
-    static int NAME##_rm(vp_cpu *c, const vp_insn *i)                      \
-    {                                                                      \
-        uint64_t v;                                                        \
-        int st = mem_read(c, i->seg, insn_ea(c, i), SZ, &v);               \
-        if (st)                                                            \
-            return st;                                                     \
+    DEF_MEM_LOAD(NAME##_rm, SZ, v,                                         \
         T a = (T)c->gpr[i->reg], b = (T)v, r = (T)(EXPR);                  \
         lf_set(c, LF, SZ, r, a, b);                                        \
         if (WRITE)                                                         \
             c->gpr[i->reg] = (uint64_t)r;                                  \
-        return vp_next(c, i);                                              \
-    }
+        return vp_next(c, i);)
 
 #define DEF_ALU_MEM_E_SIZES(OPN, LF, EXPR, WRITE)                          \
     DEF_ALU_MEM(OPN##32, uint32_t, 4, LF, EXPR, WRITE)                     \
@@ -239,9 +257,10 @@ DEF_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
 DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
 
 /* ROL/ROR of a register by an immediate count (C1 /0 /1, D1 /0 /1),
- * count already masked and non-zero. Only CF and OF change (OF as for a
- * count of 1; the SDM leaves it undefined for larger counts), so the
- * other flags are materialized first. */
+ * count already masked and non-zero. Only CF and OF change (SDM Vol 2B,
+ * "RCL/RCR/ROL/ROR", Flags Affected); OF is set as for a count of 1 also
+ * for larger counts, where the SDM leaves it undefined (as op_shift
+ * does). SZAP stay lazy (lf_rot). */
 #define DEF_ROT(NAME, T, BITS, LEFT)                                       \
     static int NAME(vp_cpu *c, const vp_insn *i)                           \
     {                                                                      \
@@ -250,12 +269,12 @@ DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
         T r = n ? (LEFT ? (T)((a << n) | (a >> (BITS - n)))                \
                         : (T)((a >> n) | (a << (BITS - n))))               \
                 : a;                                                       \
-        uint64_t f = vp_flags(c) & ~(FL_CF | FL_OF);                       \
-        bool msb = (r >> (BITS - 1)) & 1;                                  \
-        bool cf = LEFT ? (r & 1) : msb;                                    \
-        bool of = LEFT ? (msb ^ cf) : (msb ^ ((r >> (BITS - 2)) & 1));     \
-        c->flags = f | (cf ? FL_CF : 0) | (of ? FL_OF : 0);                \
+        uint32_t msb = (uint32_t)(r >> (BITS - 1)) & 1;                    \
+        uint32_t cf = LEFT ? (uint32_t)r & 1 : msb;                        \
+        uint32_t of = LEFT ? msb ^ cf                                      \
+                           : msb ^ ((uint32_t)(r >> (BITS - 2)) & 1);      \
         c->gpr[i->rm] = (uint64_t)r;                                       \
+        lf_rot(c, (cf ? (uint32_t)FL_CF : 0) | (of ? (uint32_t)FL_OF : 0)); \
         return vp_next(c, i);                                              \
     }
 DEF_ROT(rol32, uint32_t, 32, 1)
@@ -263,20 +282,84 @@ DEF_ROT(rol64, uint64_t, 64, 1)
 DEF_ROT(ror32, uint32_t, 32, 0)
 DEF_ROT(ror64, uint64_t, 64, 0)
 
-/* INC/DEC r (FF /0 /1, and 40-4F outside 64-bit mode): CF is kept. */
-#define DEF_INCDEC(NAME, T, SZ, LF, EXPR)                                  \
-    static int NAME(vp_cpu *c, const vp_insn *i)                           \
-    {                                                                      \
+/* INC/DEC r (FF /0 /1, and 40-4F outside 64-bit mode): CF is kept. When
+ * it must be computed (vp_cf), a copy out of line does it, so that the
+ * common path needs no stack frame. */
+#define INCDEC_BODY(T, SZ, LF, EXPR)                                       \
         T a = (T)c->gpr[i->rm], r = (T)(EXPR);                             \
-        c->lf_cf = vp_cf_fast(c);                                          \
         c->gpr[i->rm] = (uint64_t)r;                                       \
         lf_set(c, LF, SZ, r, a, 1);                                        \
-        return vp_next(c, i);                                              \
+        return vp_next(c, i);
+#define DEF_INCDEC(NAME, T, SZ, LF, EXPR)                                  \
+    static VP_NOINLINE int NAME##_cf(vp_cpu *c, const vp_insn *i)          \
+    {                                                                      \
+        c->lf_cf = vp_cf(c);                                               \
+        INCDEC_BODY(T, SZ, LF, EXPR)                                       \
+    }                                                                      \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        int cf = vp_cf_lazy(c);                                            \
+        if (VP_UNLIKELY(cf < 0))                                           \
+            return NAME##_cf(c, i);                                        \
+        c->lf_cf = (uint32_t)cf;                                           \
+        INCDEC_BODY(T, SZ, LF, EXPR)                                       \
     }
 DEF_INCDEC(inc32, uint32_t, 4, LF_INC, a + 1)
 DEF_INCDEC(inc64, uint64_t, 8, LF_INC, a + 1)
 DEF_INCDEC(dec32, uint32_t, 4, LF_DEC, a - 1)
 DEF_INCDEC(dec64, uint64_t, 8, LF_DEC, a - 1)
+
+/* IMUL r, r/m, imm (69, 6B) and IMUL r, r/m (0F AF) with a 32- or 64-bit
+ * operand: the signed product truncated to the operand size; CF = OF =
+ * the product does not fit (SDM Vol 2A, "IMUL"). SF, ZF, PF (undefined in
+ * the SDM) come from the truncated result and AF is cleared, as for the
+ * generic handlers (LF_MUL, a = 0, b = overflow). */
+static VP_ALWAYS_INLINE uint64_t imul32(vp_cpu *c, uint64_t a, uint64_t b)
+{
+    int64_t p = (int64_t)(int32_t)a * (int32_t)b;
+    uint32_t lo = (uint32_t)p;
+    lf_set(c, LF_MUL, 4, lo, 0, p != (int32_t)lo);
+    return lo;
+}
+
+static VP_ALWAYS_INLINE uint64_t imul64(vp_cpu *c, uint64_t a, uint64_t b)
+{
+    int64_t sa = (int64_t)a, sb = (int64_t)b;
+#if VP_GNU && defined(__SIZEOF_INT128__)
+    vp_s128 p = (vp_s128)sa * sb;
+    uint64_t lo = (uint64_t)p;
+    bool ovf = p != (int64_t)lo;
+#else
+    uint64_t lo = a * b;
+    /* The wrapped product is exact iff dividing it by a gives b back (a
+     * remainder would be a nonzero multiple of 2^64 smaller than |a|);
+     * -1 * INT64_MIN, the one quotient that overflows, is tested apart. */
+    bool ovf = sa == -1 ? sb == INT64_MIN
+                        : sa != 0 && (int64_t)lo / sa != sb;
+#endif
+    lf_set(c, LF_MUL, 8, lo, 0, ovf);
+    return lo;
+}
+
+#define DEF_IMUL(SZ)                                                       \
+    static int imul##SZ##_ri(vp_cpu *c, const vp_insn *i)                  \
+    {                                                                      \
+        c->gpr[i->reg] = imul##SZ(c, c->gpr[i->rm], i->imm);               \
+        return vp_next(c, i);                                              \
+    }                                                                      \
+    DEF_MEM_LOAD(imul##SZ##_mi, SZ / 8, v,                                 \
+        c->gpr[i->reg] = imul##SZ(c, v, i->imm);                           \
+        return vp_next(c, i);)                                             \
+    static int imul##SZ##_rr(vp_cpu *c, const vp_insn *i)                  \
+    {                                                                      \
+        c->gpr[i->reg] = imul##SZ(c, c->gpr[i->reg], c->gpr[i->rm]);       \
+        return vp_next(c, i);                                              \
+    }                                                                      \
+    DEF_MEM_LOAD(imul##SZ##_rm, SZ / 8, v,                                 \
+        c->gpr[i->reg] = imul##SZ(c, c->gpr[i->reg], v);                   \
+        return vp_next(c, i);)
+DEF_IMUL(32)
+DEF_IMUL(64)
 
 /* CMOVcc and SETcc with the condition fixed. CMOV with a 32-bit operand
  * always writes (zero-extends) the destination. */
@@ -329,26 +412,33 @@ static int lea32(vp_cpu *c, const vp_insn *i)
     return vp_next(c, i);
 }
 
-/* MOVZX/MOVSX from a register or memory byte/word. */
-static int movzx_b(vp_cpu *c, const vp_insn *i)
+/* MOVZX r32/r64, r/m8 and r/m16 (0F B6, 0F B7): the zero-extended value
+ * is the whole register with either operand size. A byte register is
+ * AL..R15B (SPL..DIL with REX) or, without REX, AH..BH for 4-7. */
+static int movzx_b_r(vp_cpu *c, const vp_insn *i)
 {
-    uint64_t v;
-    int st = rd_e(c, i, 1, &v);
-    if (st)
-        return st;
-    reg_write(c, i->reg, i->osize, false, v);
+    c->gpr[i->reg] = (uint8_t)c->gpr[i->rm];
     return vp_next(c, i);
 }
 
-static int movzx_w(vp_cpu *c, const vp_insn *i)
+static int movzx_b_h(vp_cpu *c, const vp_insn *i)
 {
-    uint64_t v;
-    int st = rd_e(c, i, 2, &v);
-    if (st)
-        return st;
-    reg_write(c, i->reg, i->osize, false, v);
+    c->gpr[i->reg] = (uint8_t)(c->gpr[i->rm - 4] >> 8);
     return vp_next(c, i);
 }
+
+static int movzx_w_r(vp_cpu *c, const vp_insn *i)
+{
+    c->gpr[i->reg] = (uint16_t)c->gpr[i->rm];
+    return vp_next(c, i);
+}
+
+#define DEF_MOVZX_MEM(NAME, SZ)                                            \
+    DEF_MEM_LOAD(NAME, SZ, v,                                              \
+        c->gpr[i->reg] = v;                                                \
+        return vp_next(c, i);)
+DEF_MOVZX_MEM(movzx_b_m, 1)
+DEF_MOVZX_MEM(movzx_w_m, 2)
 
 /* PUSH/POP r, CALL rel, RET in 64-bit mode (stack size 8, flat SS). */
 static int push64(vp_cpu *c, const vp_insn *i)
@@ -392,18 +482,21 @@ static int call64_to(vp_cpu *c, uint64_t target)
     return VP_OK;
 }
 
-/* CALL and RET end their blocks and change RIP, so they return to the
- * loop (vp_next would set RIP to the fall-through address). */
+/* CALL and RET end their blocks and change RIP: they go on through the
+ * block's end links (vp_next would set RIP to the fall-through address). */
 static int call64_rel(vp_cpu *c, const vp_insn *i)
 {
-    return call64_to(c, c->rip + i->imm);
+    int st = call64_to(c, c->rip + i->imm);
+    return st ? st : vp_link_end(c, i);
 }
 
 static int call64_ind(vp_cpu *c, const vp_insn *i)
 {
     uint64_t t;
     int st = rd_e(c, i, 8, &t);
-    return st ? st : call64_to(c, t);
+    if (!st)
+        st = call64_to(c, t);
+    return st ? st : vp_link_end(c, i);
 }
 
 static int ret64(vp_cpu *c, const vp_insn *i)
@@ -417,7 +510,7 @@ static int ret64(vp_cpu *c, const vp_insn *i)
         return vp_raise_err(c, EXC_GP, 0);
     c->gpr[R_SP] += 8;
     c->rip = t;
-    return VP_OK;
+    return vp_link_end(c, i);
 }
 
 /* TEST r8, imm8 (F6 /0 with a register) and TEST AL, imm8. */
@@ -593,7 +686,20 @@ void vp_specialize(vp_insn *i)
     } else if (i->fn == op_lea && mem) {
         i->fn = w ? lea64 : lea32;
     } else if (i->fn == op_movzx) {
-        i->fn = i->sub == 1 ? movzx_b : movzx_w;
+        if (mem)
+            i->fn = i->sub == 1 ? movzx_b_m : movzx_w_m;
+        else if (i->sub == 2)
+            i->fn = movzx_w_r;
+        else if (i->rm >= 4 && i->rm < 8 && !(i->flags & I_REX))
+            i->fn = movzx_b_h;
+        else
+            i->fn = movzx_b_r;
+    } else if (i->fn == op_imul3) {
+        if (i->op == 0x6b)
+            i->imm = sign_ext(i->imm, 1);
+        i->fn = mem ? (w ? imul64_mi : imul32_mi) : (w ? imul64_ri : imul32_ri);
+    } else if (i->fn == op_imul2) {
+        i->fn = mem ? (w ? imul64_rm : imul32_rm) : (w ? imul64_rr : imul32_rr);
     } else if (i->fn == op_bt_i && !mem && i->sub == 0) {
         i->fn = bt_ri;
     } else if (i->fn == op_push_r && w) {
