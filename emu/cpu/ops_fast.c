@@ -111,29 +111,34 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
 DEF_MOV_MEM(32)
 DEF_MOV_MEM(64)
 
-/* Taken near branch: the displacement was sign-extended at
- * specialization; same checks as ops_branch.c's branch(). */
-static inline int jcc_take(vp_cpu *c, const vp_insn *i)
+/* Jcc with the condition fixed at decode time; taken: on into the next
+ * block, or VP_JUMP. The target is checked as ops_branch.c's branch()
+ * does (the displacement was sign-extended at specialization). A
+ * condition the lazy state cannot give directly is computed in a copy out
+ * of line, so the common path needs no frame. */
+static VP_ALWAYS_INLINE int jcc_go(vp_cpu *c, const vp_insn *i, bool taken)
 {
+    if (!taken)
+        return vp_next(c, i);
     uint64_t t = (c->rip + i->imm) & size_mask(i->osize);
-    if (c->code_size == 8) {
-        if (!vp_canonical(c, t))
-            return vp_raise_err(c, EXC_GP, 0);
-    } else if (t > c->seg[S_CS].limit) {
+    if (VP_UNLIKELY(c->code_size == 8 ? !vp_canonical(c, t)
+                                      : t > c->seg[S_CS].limit))
         return vp_raise_err(c, EXC_GP, 0);
-    }
     c->rip = t;
-    return VP_OK;
+    return vp_link_mid(c, i);
 }
 
-/* Jcc with the condition fixed at decode time; taken: VP_JUMP. */
 #define DEF_JCC(CC)                                                        \
+    static VP_NOINLINE int jcc_##CC##_slow(vp_cpu *c, const vp_insn *i)    \
+    {                                                                      \
+        return jcc_go(c, i, vp_cond_slow(c, CC));                          \
+    }                                                                      \
     static int jcc_##CC(vp_cpu *c, const vp_insn *i)                       \
     {                                                                      \
-        if (!vp_cond(c, CC))                                               \
-            return vp_next(c, i);                                          \
-        int st = jcc_take(c, i);                                           \
-        return st ? st : vp_link_mid(c, i);                                \
+        int f = vp_cond_fast(c, CC);                                       \
+        if (VP_UNLIKELY(f < 0))                                            \
+            return jcc_##CC##_slow(c, i);                                  \
+        return jcc_go(c, i, f);                                            \
     }
 DEF_JCC(0) DEF_JCC(1) DEF_JCC(2) DEF_JCC(3) DEF_JCC(4) DEF_JCC(5)
 DEF_JCC(6) DEF_JCC(7) DEF_JCC(8) DEF_JCC(9) DEF_JCC(10) DEF_JCC(11)
@@ -440,77 +445,133 @@ static int movzx_w_r(vp_cpu *c, const vp_insn *i)
 DEF_MOVZX_MEM(movzx_b_m, 1)
 DEF_MOVZX_MEM(movzx_w_m, 2)
 
-/* PUSH/POP r, CALL rel, RET in 64-bit mode (stack size 8, flat SS). */
-static int push64(vp_cpu *c, const vp_insn *i)
+/* PUSH/POP r, CALL rel, RET in 64-bit mode (stack size 8, flat SS). As
+ * for the other memory forms, the out-of-line access is in a copy, so
+ * that the common path needs no frame. */
+static VP_NOINLINE int push64_slow(vp_cpu *c, const vp_insn *i)
 {
     uint64_t sp = c->gpr[R_SP] - 8;
-    int st = mem_write(c, S_SS, sp, 8, c->gpr[i->reg]);
+    int st = vp_write_seg(c, S_SS, sp, 8, c->gpr[i->reg]);
     if (st)
         return st;
     c->gpr[R_SP] = sp;
     return vp_next_w(c, i);
 }
 
-static int pop64(vp_cpu *c, const vp_insn *i)
+static int push64(vp_cpu *c, const vp_insn *i)
 {
-    uint64_t v;
-    int st = mem_read(c, S_SS, c->gpr[R_SP], 8, &v);
-    if (st)
-        return st;
+    uint64_t sp = c->gpr[R_SP] - 8;
+    uint8_t *h = mem_fast(c, S_SS, sp, 8, TLB_WRITE);
+    if (VP_UNLIKELY(h == NULL))
+        return push64_slow(c, i);
+    store_n(h, 8, c->gpr[i->reg]);
+    c->gpr[R_SP] = sp;
+    return vp_next(c, i);
+}
+
+static VP_ALWAYS_INLINE int pop64_done(vp_cpu *c, const vp_insn *i,
+                                       uint64_t v)
+{
     c->gpr[R_SP] += 8;
     c->gpr[i->reg] = v; /* POP RSP loads the popped value */
     return vp_next(c, i);
 }
 
-/* Near CALL/RET/JMP in 64-bit mode (operand size 64, flat SS). */
-static inline bool canon48(uint64_t a)
+static VP_NOINLINE int pop64_slow(vp_cpu *c, const vp_insn *i)
 {
-    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+    int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
+    return st ? st : pop64_done(c, i, c->mem_scratch);
 }
 
-static int call64_to(vp_cpu *c, uint64_t target)
+static int pop64(vp_cpu *c, const vp_insn *i)
 {
-    if (VP_UNLIKELY(!canon48(target)) && (!(c->cr4 & CR4_LA57) ||
-        (uint64_t)((int64_t)(target << 7) >> 7) != target))
-        return vp_raise_err(c, EXC_GP, 0);
+    uint8_t *h = mem_fast(c, S_SS, c->gpr[R_SP], 8, TLB_READ);
+    if (VP_UNLIKELY(h == NULL))
+        return pop64_slow(c, i);
+    return pop64_done(c, i, load_n(h, 8));
+}
+
+/* Near CALL/RET in 64-bit mode (operand size 64, flat SS). A target that
+ * is not canonical is #GP(0) before anything changes. CALL and RET end
+ * their blocks and change RIP: they go on through the block's end links
+ * (vp_next would set RIP to the fall-through address). */
+static inline bool canonical64(const vp_cpu *c, uint64_t a)
+{
+    if (VP_LIKELY((uint64_t)((int64_t)(a << 16) >> 16) == a))
+        return true;
+    return (c->cr4 & CR4_LA57) && (uint64_t)((int64_t)(a << 7) >> 7) == a;
+}
+
+static VP_NOINLINE int call64_slow(vp_cpu *c, const vp_insn *i,
+                                   uint64_t target)
+{
     uint64_t sp = c->gpr[R_SP] - 8;
-    int st = mem_write(c, S_SS, sp, 8, c->rip);
+    int st = vp_write_seg(c, S_SS, sp, 8, c->rip);
     if (st)
         return st;
     c->gpr[R_SP] = sp;
     c->rip = target;
-    return VP_OK;
+    return vp_link_end(c, i);
 }
 
-/* CALL and RET end their blocks and change RIP: they go on through the
- * block's end links (vp_next would set RIP to the fall-through address). */
+static VP_ALWAYS_INLINE int call64_to(vp_cpu *c, const vp_insn *i,
+                                      uint64_t target)
+{
+    if (VP_UNLIKELY(!canonical64(c, target)))
+        return vp_raise_err(c, EXC_GP, 0);
+    uint64_t sp = c->gpr[R_SP] - 8;
+    uint8_t *h = mem_fast(c, S_SS, sp, 8, TLB_WRITE);
+    if (VP_UNLIKELY(h == NULL))
+        return call64_slow(c, i, target);
+    store_n(h, 8, c->rip);
+    c->gpr[R_SP] = sp;
+    c->rip = target;
+    return vp_link_end(c, i);
+}
+
 static int call64_rel(vp_cpu *c, const vp_insn *i)
 {
-    int st = call64_to(c, c->rip + i->imm);
-    return st ? st : vp_link_end(c, i);
+    return call64_to(c, i, c->rip + i->imm);
+}
+
+static VP_NOINLINE int call64_ind_slow(vp_cpu *c, const vp_insn *i)
+{
+    int st = vp_read_seg(c, i->seg, insn_ea(c, i), 8, &c->mem_scratch);
+    return st ? st : call64_to(c, i, c->mem_scratch);
 }
 
 static int call64_ind(vp_cpu *c, const vp_insn *i)
 {
-    uint64_t t;
-    int st = rd_e(c, i, 8, &t);
-    if (!st)
-        st = call64_to(c, t);
-    return st ? st : vp_link_end(c, i);
+    if (!(i->flags & I_MEM))
+        return call64_to(c, i, c->gpr[i->rm]);
+    uint8_t *h = mem_fast(c, i->seg, insn_ea(c, i), 8, TLB_READ);
+    if (VP_UNLIKELY(h == NULL))
+        return call64_ind_slow(c, i);
+    return call64_to(c, i, load_n(h, 8));
 }
 
-static int ret64(vp_cpu *c, const vp_insn *i)
+static VP_ALWAYS_INLINE int ret64_to(vp_cpu *c, const vp_insn *i,
+                                     uint64_t t)
 {
-    uint64_t t;
-    int st = mem_read(c, S_SS, c->gpr[R_SP], 8, &t);
-    if (st)
-        return st;
-    if (VP_UNLIKELY(!canon48(t)) && (!(c->cr4 & CR4_LA57) ||
-        (uint64_t)((int64_t)(t << 7) >> 7) != t))
+    if (VP_UNLIKELY(!canonical64(c, t)))
         return vp_raise_err(c, EXC_GP, 0);
     c->gpr[R_SP] += 8;
     c->rip = t;
     return vp_link_end(c, i);
+}
+
+static VP_NOINLINE int ret64_slow(vp_cpu *c, const vp_insn *i)
+{
+    int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
+    return st ? st : ret64_to(c, i, c->mem_scratch);
+}
+
+static int ret64(vp_cpu *c, const vp_insn *i)
+{
+    uint8_t *h = mem_fast(c, S_SS, c->gpr[R_SP], 8, TLB_READ);
+    if (VP_UNLIKELY(h == NULL))
+        return ret64_slow(c, i);
+    return ret64_to(c, i, load_n(h, 8));
 }
 
 /* TEST r8, imm8 (F6 /0 with a register) and TEST AL, imm8. */
