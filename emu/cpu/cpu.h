@@ -173,11 +173,11 @@ struct vp_cpu {
     uint64_t blk_rip, blk_icount;
     struct vp_block *cur_blk;  /* the block running (exec.c) */
     /* icount up to which handler chains may go on into other blocks
-     * (exec.c); 0 while something needs the loop: an interrupt that can be
-     * taken, TF/RF/VIP, a shadow, code other than 64-bit. vp_cpu_kick
-     * clears it, the loop recomputes it. */
+     * (exec.c): the budget's end or a bound on a chain's length; 0 while
+     * something needs the loop: an interrupt that can be taken,
+     * TF/RF/VIP, a shadow, code other than 64-bit. vp_cpu_kick clears it,
+     * the loop recomputes it. */
     uint64_t chain_limit;
-    uint32_t chain_hops;       /* blocks entered without the loop */
     /* Where the out-of-line memory paths return a value read for the
      * inline ones (insn.h), so that handlers take no local's address and
      * their calls in tail position stay jumps. */

@@ -108,10 +108,11 @@ int vp_raise_err(vp_cpu *c, int vector, uint32_t error)
  * when nothing needs the loop: the conditions it tests before a block
  * (events, TF/RF/VIP, interrupt shadows, the debugger, tracing) and the
  * budget, which must cover the whole next block. Those are the loop's
- * own checks after a taken branch. At most VP_CHAIN_HOPS blocks in a row:
- * the depth stays bounded where the compiler does not turn the calls into
- * jumps (-O1 and sanitizer builds). */
-#define VP_CHAIN_HOPS 64
+ * own checks after a taken branch. A chain started by the loop runs at
+ * most VP_CHAIN_INSNS instructions into other blocks (a bound folded into
+ * chain_limit), so that its depth stays bounded where the compiler does
+ * not turn the calls into jumps (-O1 and sanitizer builds). */
+#define VP_CHAIN_INSNS 1024
 
 static inline vp_block *block_of(const vp_insn *i)
 {
@@ -131,7 +132,8 @@ static VP_ALWAYS_INLINE uint64_t chain_limit(const vp_cpu *c)
     bool stop = (c->intr_pending & ((fl & FL_IF) != 0)) |
                 ((fl & (FL_TF | FL_RF | FL_VIP)) != 0) |
                 (c->shadow_until > c->icount) | (c->code_size != 8);
-    return stop ? 0 : c->icount_limit;
+    uint64_t lim = c->icount + VP_CHAIN_INSNS;
+    return stop ? 0 : lim < c->icount_limit ? lim : c->icount_limit;
 }
 
 /* Whether the link leads on from here, with `extra` instructions retired
@@ -142,8 +144,7 @@ static VP_ALWAYS_INLINE bool may_chain(vp_cpu *c, const vp_link *lk,
     const vp_block *nb = lk->blk;
     return nb && lk->lin == c->rip && lk->epoch == c->link_epoch &&
            lk->cgen == c->m->mem.code_epoch &&
-           c->icount + extra + nb->n <= c->chain_limit &&
-           ++c->chain_hops <= VP_CHAIN_HOPS;
+           c->icount + extra + nb->n <= c->chain_limit;
 }
 
 static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
@@ -683,7 +684,6 @@ run:
          * (which returns VP_OK without counting itself) and after a store
          * to a code page that left this block intact. */
         c->cur_blk = b;
-        c->chain_hops = 0;
         c->chain_limit = chain_limit(c);
         c->blk_rip = c->rip;
         c->blk_icount = c->icount;
