@@ -12,6 +12,8 @@
 /* General-purpose register numbers. */
 enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
        R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
+/* Entries of vp_cpu.gpr after the registers (see there). */
+enum { VP_GPR_ZERO = 16, VP_GPR_BLKRIP = 17 };
 
 /* Segment registers in encoding order. */
 enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
@@ -153,7 +155,12 @@ enum { EV_EXTINT, EV_NMI, EV_HWEXC, EV_SWINT, EV_PRIV_SWEXC, EV_SWEXC };
 
 struct vp_cpu {
     /* Hot state first. */
-    uint64_t gpr[16];
+    /* The sixteen general registers, then two entries that effective
+     * addresses (insn.h insn_ea) index like registers: VP_GPR_ZERO, always
+     * 0 (REG_NONE names it), and VP_GPR_BLKRIP, the RIP the running
+     * block's first record started at (exec.c), the base of RIP-relative
+     * operands in cached blocks. */
+    uint64_t gpr[18];
     uint64_t rip;
     uint64_t flags;            /* RFLAGS with OSZAPC possibly stale */
     /* Lazy flags: OSZAPC come from the last flag-setting operation. */
@@ -168,9 +175,9 @@ struct vp_cpu {
      * vp_retire); exec.c finds where a chain of handlers stopped from the
      * difference of icount and this. */
     uint64_t icount_skew;
-    /* RIP and icount when the running block's first record started
-     * (vp_next, insn.h). */
-    uint64_t blk_rip, blk_icount;
+    /* icount when the running block's first record started (vp_next,
+     * insn.h); its RIP is gpr[VP_GPR_BLKRIP]. */
+    uint64_t blk_icount;
     struct vp_block *cur_blk;  /* the block running (exec.c) */
     /* icount up to which handler chains may go on into other blocks
      * (exec.c): the budget's end or a bound on a chain's length; 0 while

@@ -152,7 +152,7 @@ static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
 {
     c->icount += extra;
     c->cur_blk = nb;
-    c->blk_rip = c->rip;
+    c->gpr[VP_GPR_BLKRIP] = c->rip;
     c->blk_icount = c->icount;
     c->stats.dcache_chained++;
     const vp_insn *n = &nb->insn[0];
@@ -172,7 +172,7 @@ static VP_ALWAYS_INLINE vp_link *end_link(vp_block *b, uint64_t lin)
 int vp_generic(vp_cpu *c, const vp_insn *i)
 {
     const vp_block *b = block_of(i);
-    uint64_t ip = c->blk_rip + i->off;
+    uint64_t ip = c->gpr[VP_GPR_BLKRIP] + i->off;
     c->insn_rip = ip & c->rip_mask;
     c->rip = (ip + i->len) & c->rip_mask;
     VP_MUSTTAIL return b->gfn[i->idx](c, i);
@@ -222,13 +222,13 @@ static int run_one(vp_cpu *c, const vp_insn *in)
     vp_insn one[2] = {*in, chain_end};
     if (in->fn == vp_generic)
         one[0].fn = block_of(in)->gfn[in->idx];
+    /* The offsets stay: RIP-relative operands are based on them. */
     one[0].idx = 0;
-    one[0].off = 0;
     one[1].idx = 1;
-    one[1].off = in->len;
+    one[1].off = (uint16_t)(in->off + in->len);
     uint64_t before = c->icount;
     c->blk_icount = before;
-    c->blk_rip = c->insn_rip;
+    c->gpr[VP_GPR_BLKRIP] = c->insn_rip - in->off;
     c->icount_skew = 0;
     c->slow_run = true;
     int r = one[0].fn(c, &one[0]);
@@ -313,6 +313,13 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             }
             in->idx = b->n;
             in->off = (uint16_t)(off - (gpa & 0xfff));
+            /* RIP-relative: relative to the block's start (insn_ea). */
+            int64_t d = (int64_t)in->disp + in->off + in->len;
+            if ((in->flags & I_RIPREL) && d <= INT32_MAX) {
+                in->flags &= (uint8_t)~I_RIPREL;
+                in->base = VP_GPR_BLKRIP;
+                in->disp = (int32_t)d;
+            }
             b->n++;
             off += (unsigned)len;
             b->bytes = (uint16_t)(off - (gpa & 0xfff));
@@ -685,7 +692,7 @@ run:
          * to a code page that left this block intact. */
         c->cur_blk = b;
         c->chain_limit = chain_limit(c);
-        c->blk_rip = c->rip;
+        c->gpr[VP_GPR_BLKRIP] = c->rip;
         c->blk_icount = c->icount;
         unsigned k = 0;
         int r;
@@ -738,7 +745,7 @@ run:
              * generic one has it, possibly pointed elsewhere on purpose,
              * as by a task switch). */
             if (b->mode && b->insn[k].fn != vp_generic)
-                c->insn_rip = (c->blk_rip + b->insn[k].off) & c->rip_mask;
+                c->insn_rip = (c->gpr[VP_GPR_BLKRIP] + b->insn[k].off) & c->rip_mask;
             deliver_pending_exception(c);
         } else if (r != VP_SMC) {
             /* Left early (taken branch, HLT, ...): the successor link is

@@ -24,7 +24,7 @@ enum {
     I_VEX = 1u << 7,     /* VEX-encoded: `vex` holds vvvv, L and W */
 };
 
-#define REG_NONE 0xff
+#define REG_NONE VP_GPR_ZERO /* no base or index: an entry that is 0 */
 
 struct vp_insn {
     vp_handler fn;
@@ -139,7 +139,7 @@ static VP_ALWAYS_INLINE int vp_next(vp_cpu *c, const vp_insn *i)
 {
     const vp_insn *n = i + 1;
     c->icount = c->blk_icount + n->idx;
-    c->rip = c->blk_rip + n->off + n->len;
+    c->rip = c->gpr[VP_GPR_BLKRIP] + n->off + n->len;
     VP_MUSTTAIL return n->fn(c, n);
 }
 
@@ -204,17 +204,18 @@ static inline void reg_write(vp_cpu *c, unsigned r, unsigned size, bool rex,
     }
 }
 
-/* Effective address (offset within the segment) of the memory operand. */
+/* Effective address (offset within the segment) of the memory operand.
+ * A missing base or index names gpr[VP_GPR_ZERO]; records of cached
+ * blocks have RIP-relative operands rewritten to base VP_GPR_BLKRIP with
+ * the displacement from the block's start (exec.c). The address size is
+ * 2, 4 or 8. */
 static VP_ALWAYS_INLINE uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
 {
-    uint64_t a = (uint64_t)(int64_t)i->disp;
-    if (i->flags & I_RIPREL)
+    uint64_t a = (uint64_t)(int64_t)i->disp + c->gpr[i->base] +
+                 (c->gpr[i->index] << i->scale);
+    if (VP_UNLIKELY(i->flags & I_RIPREL))
         a += c->rip;
-    else if (i->base != REG_NONE)
-        a += c->gpr[i->base];
-    if (i->index != REG_NONE)
-        a += c->gpr[i->index] << i->scale;
-    return a & size_mask(i->asize);
+    return a & (~0ull >> (64 - 8 * i->asize));
 }
 
 static VP_ALWAYS_INLINE uint64_t load_n(const uint8_t *h, unsigned size)
@@ -238,16 +239,18 @@ static VP_ALWAYS_INLINE void store_n(uint8_t *h, unsigned size, uint64_t v)
 }
 
 /* Inline fast path of vp_read_seg/vp_write_seg for 64-bit mode: an access
- * inside one page at a 48-bit canonical address that hits the TLB. Every
- * other case (other modes, LA57, page crossing, misses, MMIO) takes the
- * out-of-line path, which implements all the checks. */
+ * inside one page that hits the TLB. Every other case (other modes, page
+ * crossing, misses, MMIO, non-canonical addresses) takes the out-of-line
+ * path, which implements all the checks. */
 static VP_ALWAYS_INLINE uint8_t *mem_fast(vp_cpu *c, int seg, uint64_t off,
                                 unsigned size, unsigned kind)
 {
     if (VP_LIKELY(c->code_size == 8)) {
         uint64_t a = off + (seg >= S_FS ? c->seg[seg].base : 0);
-        if (VP_LIKELY(((a & 0xfff) + size) <= 4096 &&
-                      (uint64_t)((int64_t)(a << 16) >> 16) == a)) {
+        /* No canonical check: TLB tags are whole page numbers, entered
+         * only for canonical addresses, so a non-canonical one misses and
+         * the out-of-line path faults. */
+        if (VP_LIKELY(((a & 0xfff) + size) <= 4096)) {
             uint64_t pn = a >> 12;
             vp_tlb_entry *e =
                 &c->tlb.e[kind][c->cpl == 3][pn & (VP_TLB_SIZE - 1)];

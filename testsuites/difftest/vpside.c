@@ -178,7 +178,7 @@ static void cpu_state(vp_cpu *c, const dt_case *k)
     load_seg(c, S_ES, DT_SEL_UDATA);
     load_seg(c, S_FS, 0);
     load_seg(c, S_GS, 0);
-    memcpy(c->gpr, k->gpr, sizeof(c->gpr));
+    memcpy(c->gpr, k->gpr, sizeof(k->gpr));
     c->rip = DT_CODE;
     c->flags = k->rflags;
     c->lf_op = 0;
