@@ -87,13 +87,13 @@ static int64_t ram_offset(const vp_physmem *pm, uint64_t gpa)
 
 int64_t vp_phys_ram_page(const vp_physmem *pm, uint64_t gpa)
 {
-    int64_t off = ram_offset(pm, gpa & pm->a20_mask);
+    int64_t off = vp_phys_ram_offset(pm, gpa);
     return off < 0 ? -1 : off / (int64_t)VP_PAGE_SIZE;
 }
 
 uint8_t *vp_phys_ram(vp_physmem *pm, uint64_t gpa)
 {
-    int64_t off = ram_offset(pm, gpa & pm->a20_mask);
+    int64_t off = vp_phys_ram_offset(pm, gpa);
     return off < 0 ? NULL : pm->ram + off;
 }
 

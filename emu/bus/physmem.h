@@ -66,6 +66,23 @@ int vp_physmem_add_mmio(vp_physmem *pm, uint64_t base, uint64_t size,
 int vp_physmem_move_mmio(vp_physmem *pm, const vp_io_ops *ops, void *opaque,
                          uint64_t new_base, bool enable) VP_MUST_CHECK;
 
+/* Offset of gpa (after A20 masking) in pm->ram if it is RAM, else -1.
+ * Every region boundary is page-aligned, so the offset of an address is
+ * the offset of its page plus its offset in the page. Inline for the
+ * TLB-miss path; vp_phys_ram() and vp_phys_ram_page() wrap it. */
+static inline int64_t vp_phys_ram_offset(const vp_physmem *pm, uint64_t gpa)
+{
+    gpa &= pm->a20_mask;
+    if (gpa < pm->low_size) {
+        if (gpa - VP_LOW_HOLE_START < VP_ROM_END - VP_LOW_HOLE_START)
+            return -1;
+        return (int64_t)gpa;
+    }
+    if (gpa - VP_HIGH_RAM_START < pm->high_size)
+        return (int64_t)(pm->low_size + (gpa - VP_HIGH_RAM_START));
+    return -1;
+}
+
 /* Host pointer for gpa if it is RAM (after A20 masking), else NULL.
  * The pointer is valid to the end of the 4 KiB page. */
 uint8_t *vp_phys_ram(vp_physmem *pm, uint64_t gpa);

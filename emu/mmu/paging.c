@@ -2,18 +2,9 @@
  * "Paging": "32-Bit Paging", "PAE Paging", "4-Level Paging and 5-Level
  * Paging", "Access Rights", "Page-Fault Exceptions", "Accessed and Dirty
  * Flags"). Pure with respect to the TLB: exec.c/mem.c fill it. */
-#include "emu/cpu/internal.h"
+#include "emu/mmu/paging.h"
 
 #include <string.h>
-
-#define PTE_P VP_BIT(0)
-#define PTE_W VP_BIT(1)
-#define PTE_U VP_BIT(2)
-#define PTE_A VP_BIT(5)
-#define PTE_D VP_BIT(6)
-#define PTE_PS VP_BIT(7)
-#define PTE_G VP_BIT(8)
-#define PTE_NX VP_BIT(63)
 
 #define PFERR_P 1u
 #define PFERR_W 2u
