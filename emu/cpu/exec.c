@@ -136,24 +136,24 @@ static VP_ALWAYS_INLINE uint64_t chain_limit(const vp_cpu *c)
     return stop ? 0 : lim < c->icount_limit ? lim : c->icount_limit;
 }
 
-/* Whether the link leads on from here, with `extra` instructions retired
- * before the next block starts. */
+/* Whether the link leads on from here, the next block starting at
+ * instruction count `base`. */
 static VP_ALWAYS_INLINE bool may_chain(vp_cpu *c, const vp_link *lk,
-                                       unsigned extra)
+                                       uint64_t base)
 {
     const vp_block *nb = lk->blk;
     return nb && lk->lin == c->rip && lk->epoch == c->link_epoch &&
            lk->cgen == c->m->mem.code_epoch &&
-           c->icount + extra + nb->n <= c->chain_limit;
+           base + nb->n <= c->chain_limit;
 }
 
 static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
-                                        unsigned extra)
+                                        uint64_t base)
 {
-    c->icount += extra;
+    c->icount = base;
     c->cur_blk = nb;
     c->gpr[VP_GPR_BLKRIP] = c->rip;
-    c->blk_icount = c->icount;
+    c->blk_icount = base;
     c->stats.dcache_chained++;
     const vp_insn *n = &nb->insn[0];
     c->rip += n->len;   /* 64-bit code only */
@@ -175,41 +175,51 @@ int vp_generic(vp_cpu *c, const vp_insn *i)
     uint64_t ip = c->gpr[VP_GPR_BLKRIP] + i->off;
     c->insn_rip = ip & c->rip_mask;
     c->rip = (ip + i->len) & c->rip_mask;
+    c->icount = c->blk_icount + i->idx;
     VP_MUSTTAIL return b->gfn[i->idx](c, i);
 }
 
+/* These three leave the chain, or hand it over to the next block, with
+ * icount set: the record `i` retired (the branch) or not (the end marker,
+ * or a branch returned to the loop uncounted). */
 int vp_link_mid(vp_cpu *c, const vp_insn *i)
 {
+    uint64_t base = c->blk_icount + i->idx;
     /* slow_run (in attn_word) is tested first: then `i` is in a block. */
-    if (VP_UNLIKELY(c->attn_word))
-        return VP_JUMP;
-    vp_block *b = block_of(i);
-    vp_link *lk = &b->mid[i->idx];
-    if (!b->mode || !may_chain(c, lk, 1))
-        return VP_JUMP;
-    return enter_block(c, lk->blk, 1);
+    if (VP_LIKELY(!c->attn_word)) {
+        vp_block *b = block_of(i);
+        vp_link *lk = &b->mid[i->idx];
+        if (b->mode && may_chain(c, lk, base + 1))
+            return enter_block(c, lk->blk, base + 1);
+    }
+    c->icount = base;
+    return VP_JUMP;
+}
+
+/* After CALL/RET (`retired` 1) or at the end marker (0): on through the
+ * block's end links. */
+static VP_ALWAYS_INLINE int leave_by_end(vp_cpu *c, const vp_insn *i,
+                                         unsigned retired)
+{
+    uint64_t base = c->blk_icount + i->idx;
+    if (VP_LIKELY(!c->attn_word)) {
+        vp_block *b = block_of(i);
+        vp_link *lk = b->mode ? end_link(b, c->rip) : NULL;
+        if (lk && may_chain(c, lk, base + retired))
+            return enter_block(c, lk->blk, base + retired);
+    }
+    c->icount = base;
+    return VP_OK;
 }
 
 int vp_link_end(vp_cpu *c, const vp_insn *i)
 {
-    if (VP_UNLIKELY(c->attn_word))
-        return VP_OK;
-    vp_block *b = block_of(i);
-    vp_link *lk = b->mode ? end_link(b, c->rip) : NULL;
-    if (!lk || !may_chain(c, lk, 1))
-        return VP_OK;
-    return enter_block(c, lk->blk, 1);
+    return leave_by_end(c, i, 1);
 }
 
 int vp_chain_end(vp_cpu *c, const vp_insn *i)
 {
-    if (VP_UNLIKELY(c->attn_word))
-        return VP_OK;
-    vp_block *b = block_of(i);
-    vp_link *lk = b->mode ? end_link(b, c->rip) : NULL;
-    if (!lk || !may_chain(c, lk, 0))
-        return VP_OK;
-    return enter_block(c, lk->blk, 0);
+    return leave_by_end(c, i, 0);
 }
 
 static const vp_insn chain_end = {.fn = vp_chain_end, .len = 0};
@@ -313,6 +323,8 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             }
             in->idx = b->n;
             in->off = (uint16_t)(off - (gpa & 0xfff));
+            if (b->n)
+                vp_fuse(&b->insn[b->n - 1], in);
             /* RIP-relative: relative to the block's start (insn_ea). */
             int64_t d = (int64_t)in->disp + in->off + in->len;
             if ((in->flags & I_RIPREL) && d <= INT32_MAX) {
@@ -708,8 +720,20 @@ run:
                 c->blk_icount += c->icount_skew;
                 c->icount_skew = 0;
             }
-            /* The record that returned. */
+            /* The record that returned: the last one that set icount, or,
+             * when a specialized handler after it faulted, the one that
+             * ends where RIP is (RIP and the offsets grow together). */
             k = (unsigned)(c->icount - c->blk_icount);
+            if (VP_UNLIKELY(r == VP_EXC) && b->mode &&
+                b->insn[k].fn != vp_generic) {
+                uint64_t at = c->rip - c->gpr[VP_GPR_BLKRIP];
+                while (k + 1 < n &&
+                       (uint64_t)b->insn[k].off + b->insn[k].len != at)
+                    k++;
+                c->icount = c->blk_icount + k;
+                c->insn_rip = (c->gpr[VP_GPR_BLKRIP] + b->insn[k].off) &
+                              c->rip_mask;
+            }
             if (r == VP_OK) {
                 if (k >= n)
                     break;          /* the end marker */
@@ -741,11 +765,6 @@ run:
             }
         } else if (r == VP_EXC) {
             recheck = true;
-            /* A specialized handler faulted: insn_rip was not kept (a
-             * generic one has it, possibly pointed elsewhere on purpose,
-             * as by a task switch). */
-            if (b->mode && b->insn[k].fn != vp_generic)
-                c->insn_rip = (c->gpr[VP_GPR_BLKRIP] + b->insn[k].off) & c->rip_mask;
             deliver_pending_exception(c);
         } else if (r != VP_SMC) {
             /* Left early (taken branch, HLT, ...): the successor link is

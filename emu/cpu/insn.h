@@ -101,6 +101,10 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out);
 /* Swaps a generic handler for a specialized one where one exists
  * (ops_fast.c); called on every record entering the block cache. */
 void vp_specialize(vp_insn *i);
+/* Lets record a run the specialized Jcc record b that follows it as well,
+ * when a is a compare, test or decrement that can carry it (ops_fast.c,
+ * "macro-op fusion"); called on consecutive records of a cached block. */
+void vp_fuse(vp_insn *a, const vp_insn *b);
 
 /* ---- threaded dispatch (exec.c) -------------------------------------- */
 
@@ -118,29 +122,34 @@ int vp_link_mid(vp_cpu *c, const vp_insn *i);
  * the block's end links; VP_OK (the branch not counted) when it cannot. */
 int vp_link_end(vp_cpu *c, const vp_insn *i);
 
-/* The tail of a specialized handler that completed: it counts itself and
- * goes straight on to the next record of its block, which is the block's
- * end marker after the last one. Generic handlers return VP_OK to the loop
- * instead, which counts them and resumes the chain (exec.c). A chain never
- * leaves its block, so its depth is bounded even where the call is not
- * made a jump.
+/* The tail of a specialized handler that completed: it goes straight on to
+ * the next record of its block, which is the block's end marker after the
+ * last one (exec.c describes the chains).
  *
- * RIP and icount are set from the block's start values (stored once per
- * block) and the record's place in it, never by incrementing: a chain of
- * read-modify-writes through memory would cost a store-forwarding latency
- * per guest instruction.
- *
- * Within a chain RIP is not reduced to the code size (no block wraps
- * around it: exec.c runs such a block one record at a time) and insn_rip
- * is not kept: no specialized handler reads them. Generic handlers get
- * both exact from vp_generic (exec.c), which stands in their records for
- * them, and the loop fixes both up when a chain returns. */
+ * RIP is set from the block's start (stored once per block) and the next
+ * record's offset, never by incrementing: a chain of read-modify-writes
+ * through memory would cost a store-forwarding latency per guest
+ * instruction. Within a chain RIP is not reduced to the code size (no
+ * block wraps around it: exec.c runs such a block one record at a time),
+ * and neither insn_rip nor icount is kept: no specialized handler reads
+ * them, and whatever leaves the chain or hands over to a generic handler
+ * (vp_generic, the link functions, the end marker, VP_SMC) sets icount to
+ * blk_icount plus its record's index. The loop fixes the rest up when a
+ * chain returns. The out-of-line memory paths of specialized handlers,
+ * which may reach devices, set icount first (vp_sync_icount). */
 static VP_ALWAYS_INLINE int vp_next(vp_cpu *c, const vp_insn *i)
 {
     const vp_insn *n = i + 1;
-    c->icount = c->blk_icount + n->idx;
     c->rip = c->gpr[VP_GPR_BLKRIP] + n->off + n->len;
     VP_MUSTTAIL return n->fn(c, n);
+}
+
+/* Makes icount exact for record i of the running chain: what a specialized
+ * handler calls out of line that may reach a device (memory-mapped I/O
+ * reads the virtual clock) comes after this. */
+static VP_ALWAYS_INLINE void vp_sync_icount(vp_cpu *c, const vp_insn *i)
+{
+    c->icount = c->blk_icount + i->idx;
 }
 
 /* vp_next for handlers that store to memory: a store that hit a page with
@@ -215,7 +224,7 @@ static VP_ALWAYS_INLINE uint64_t insn_ea(const vp_cpu *c, const vp_insn *i)
                  (c->gpr[i->index] << i->scale);
     if (VP_UNLIKELY(i->flags & I_RIPREL))
         a += c->rip;
-    return a & (~0ull >> (64 - 8 * i->asize));
+    return a & size_mask(i->asize);
 }
 
 static VP_ALWAYS_INLINE uint64_t load_n(const uint8_t *h, unsigned size)

@@ -72,6 +72,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
 #define DEF_MEM_LOAD(NAME, SZ, V, ...)                                     \
     static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
     {                                                                      \
+        vp_sync_icount(c, i);                                              \
         int st_ = vp_read_seg(c, i->seg, insn_ea(c, i), SZ, &c->mem_scratch); \
         if (st_)                                                           \
             return st_;                                                    \
@@ -90,6 +91,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
 #define DEF_MEM_STORE(NAME, SZ, VAL)                                       \
     static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
     {                                                                      \
+        vp_sync_icount(c, i);                                              \
         int st = vp_write_seg(c, i->seg, insn_ea(c, i), SZ, VAL);          \
         return st ? st : vp_next_w(c, i);                                  \
     }                                                                      \
@@ -153,6 +155,7 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
     {                                                                      \
         T b = (T)(SRC);                                                    \
         uint64_t ea = insn_ea(c, i);                                       \
+        vp_sync_icount(c, i);                                              \
         int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &c->mem_scratch) \
                        : vp_read_seg(c, i->seg, ea, SZ, &c->mem_scratch);  \
         if (st)                                                            \
@@ -372,6 +375,7 @@ DEF_IMUL(64)
     static int cmov32_##CC(vp_cpu *c, const vp_insn *i)                    \
     {                                                                      \
         uint64_t v;                                                        \
+        vp_sync_icount(c, i);                                              \
         int st = rd_e(c, i, 4, &v);                                        \
         if (st)                                                            \
             return st;                                                     \
@@ -381,6 +385,7 @@ DEF_IMUL(64)
     static int cmov64_##CC(vp_cpu *c, const vp_insn *i)                    \
     {                                                                      \
         uint64_t v;                                                        \
+        vp_sync_icount(c, i);                                              \
         int st = rd_e(c, i, 8, &v);                                        \
         if (st)                                                            \
             return st;                                                     \
@@ -390,6 +395,7 @@ DEF_IMUL(64)
     }                                                                      \
     static int setcc_##CC(vp_cpu *c, const vp_insn *i)                     \
     {                                                                      \
+        vp_sync_icount(c, i);                                              \
         int r = wr_e(c, i, 1, vp_cond(c, CC));                             \
         return r ? r : vp_next_w(c, i);                                    \
     }
@@ -451,6 +457,7 @@ DEF_MOVZX_MEM(movzx_w_m, 2)
 static VP_NOINLINE int push64_slow(vp_cpu *c, const vp_insn *i)
 {
     uint64_t sp = c->gpr[R_SP] - 8;
+    vp_sync_icount(c, i);
     int st = vp_write_seg(c, S_SS, sp, 8, c->gpr[i->reg]);
     if (st)
         return st;
@@ -479,6 +486,7 @@ static VP_ALWAYS_INLINE int pop64_done(vp_cpu *c, const vp_insn *i,
 
 static VP_NOINLINE int pop64_slow(vp_cpu *c, const vp_insn *i)
 {
+    vp_sync_icount(c, i);
     int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
     return st ? st : pop64_done(c, i, c->mem_scratch);
 }
@@ -506,6 +514,7 @@ static VP_NOINLINE int call64_slow(vp_cpu *c, const vp_insn *i,
                                    uint64_t target)
 {
     uint64_t sp = c->gpr[R_SP] - 8;
+    vp_sync_icount(c, i);
     int st = vp_write_seg(c, S_SS, sp, 8, c->rip);
     if (st)
         return st;
@@ -536,6 +545,7 @@ static int call64_rel(vp_cpu *c, const vp_insn *i)
 
 static VP_NOINLINE int call64_ind_slow(vp_cpu *c, const vp_insn *i)
 {
+    vp_sync_icount(c, i);
     int st = vp_read_seg(c, i->seg, insn_ea(c, i), 8, &c->mem_scratch);
     return st ? st : call64_to(c, i, c->mem_scratch);
 }
@@ -562,6 +572,7 @@ static VP_ALWAYS_INLINE int ret64_to(vp_cpu *c, const vp_insn *i,
 
 static VP_NOINLINE int ret64_slow(vp_cpu *c, const vp_insn *i)
 {
+    vp_sync_icount(c, i);
     int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
     return st ? st : ret64_to(c, i, c->mem_scratch);
 }
@@ -619,6 +630,100 @@ static const vp_handler alu8_ri[8] = {
     [0] = add8_ri, [1] = or8_ri, [4] = and8_ri, [5] = sub8_ri,
     [6] = xor8_ri, [7] = cmp8_ri};
 
+/* ---- macro-op fusion ------------------------------------------------------
+ * A compare, test or decrement of registers followed by a Jcc in the same
+ * block runs as one handler in the first record (vp_fuse, called as blocks
+ * are decoded): the flag operation, then the branch as the second record's
+ * handler would do it, with the condition computed from values still in
+ * registers and one dispatch less. Both records stay as they are for
+ * everything else: the count and RIP of either come from their own index
+ * and offset, a fault in the branch is found at the second record, and a
+ * record run on its own (single-step, trace, debugger: attn_word, which
+ * holds slow_run) does only the flag operation. */
+#define FUSE_JCC(CC)                                                       \
+    if (VP_UNLIKELY(c->attn_word))                                         \
+        return vp_next(c, i);                                              \
+    const vp_insn *j = i + 1;                                              \
+    c->rip = c->gpr[VP_GPR_BLKRIP] + j->off + j->len;                      \
+    int f = vp_cond_fast(c, CC);                                           \
+    if (VP_UNLIKELY(f < 0))                                                \
+        return jcc_##CC##_slow(c, j);                                      \
+    return jcc_go(c, j, f);
+
+/* The flag operations: statements that set the lazy flags (and the
+ * destination, for DEC) exactly as the unfused handlers do. */
+#define FOP_ALU(T, SZ, LF, EXPR, SRC)                                      \
+    T b = (T)(SRC), a = (T)c->gpr[i->rm], r = (T)(EXPR);                   \
+    lf_set(c, LF, SZ, r, a, b);
+#define FOP_ALU8(LF, EXPR)                                                 \
+    uint8_t a = (uint8_t)reg_read(c, i->rm, 1, i->flags & I_REX);          \
+    uint8_t b = (uint8_t)i->imm, r = (uint8_t)(EXPR);                      \
+    lf_set(c, LF, 1, r, a, b);
+#define FOP_DEC(NAME, T, SZ)                                               \
+    int cf = vp_cf_lazy(c);                                                \
+    if (VP_UNLIKELY(cf < 0))                                               \
+        return NAME##_cf(c, i);                                            \
+    c->lf_cf = (uint32_t)cf;                                               \
+    T a = (T)c->gpr[i->rm], r = (T)(a - 1);                                \
+    c->gpr[i->rm] = (uint64_t)r;                                           \
+    lf_set(c, LF_DEC, SZ, r, a, 1);
+
+#define FOP_cmp32_rr FOP_ALU(uint32_t, 4, LF_SUB, a - b, c->gpr[i->reg])
+#define FOP_cmp32_ri FOP_ALU(uint32_t, 4, LF_SUB, a - b, i->imm)
+#define FOP_cmp64_rr FOP_ALU(uint64_t, 8, LF_SUB, a - b, c->gpr[i->reg])
+#define FOP_cmp64_ri FOP_ALU(uint64_t, 8, LF_SUB, a - b, i->imm)
+#define FOP_test32_rr FOP_ALU(uint32_t, 4, LF_LOGIC, a & b, c->gpr[i->reg])
+#define FOP_test32_ri FOP_ALU(uint32_t, 4, LF_LOGIC, a & b, i->imm)
+#define FOP_test64_rr FOP_ALU(uint64_t, 8, LF_LOGIC, a & b, c->gpr[i->reg])
+#define FOP_test64_ri FOP_ALU(uint64_t, 8, LF_LOGIC, a & b, i->imm)
+#define FOP_cmp8_ri FOP_ALU8(LF_SUB, a - b)
+#define FOP_test8_ri FOP_ALU8(LF_LOGIC, a & b)
+#define FOP_dec32 FOP_DEC(dec32, uint32_t, 4)
+#define FOP_dec64 FOP_DEC(dec64, uint64_t, 8)
+#define FUSE_OPS(X)                                                        \
+    X(cmp32_rr) X(cmp32_ri) X(cmp64_rr) X(cmp64_ri) X(test32_rr)           \
+    X(test32_ri) X(test64_rr) X(test64_ri) X(cmp8_ri) X(test8_ri)          \
+    X(dec32) X(dec64)
+
+#define DEF_FUSE_CC(OP, CC)                                                \
+    static int fz_##OP##_##CC(vp_cpu *c, const vp_insn *i)                 \
+    {                                                                      \
+        FOP_##OP                                                           \
+        FUSE_JCC(CC)                                                       \
+    }
+#define DEF_FUSE(OP)                                                       \
+    DEF_FUSE_CC(OP, 0) DEF_FUSE_CC(OP, 1) DEF_FUSE_CC(OP, 2)               \
+    DEF_FUSE_CC(OP, 3) DEF_FUSE_CC(OP, 4) DEF_FUSE_CC(OP, 5)               \
+    DEF_FUSE_CC(OP, 6) DEF_FUSE_CC(OP, 7) DEF_FUSE_CC(OP, 8)               \
+    DEF_FUSE_CC(OP, 9) DEF_FUSE_CC(OP, 10) DEF_FUSE_CC(OP, 11)             \
+    DEF_FUSE_CC(OP, 12) DEF_FUSE_CC(OP, 13) DEF_FUSE_CC(OP, 14)            \
+    DEF_FUSE_CC(OP, 15)
+FUSE_OPS(DEF_FUSE)
+
+static const struct {
+    vp_handler op;
+    vp_handler fused[16];
+} fuse_tab[] = {
+#define FUSE_ROW(OP) {OP, CC_TABLE(fz_##OP)},
+    FUSE_OPS(FUSE_ROW)
+#undef FUSE_ROW
+};
+
+static const vp_handler jcc_tab[16] = CC_TABLE(jcc);
+
+void vp_fuse(vp_insn *a, const vp_insn *b)
+{
+    unsigned cc = b->sub & 15;
+    if (b->fn != jcc_tab[cc])
+        return;
+    for (size_t k = 0; k < VP_ARRAY_SIZE(fuse_tab); k++) {
+        if (a->fn == fuse_tab[k].op) {
+            a->fn = fuse_tab[k].fused[cc];
+            return;
+        }
+    }
+}
+
 void vp_specialize(vp_insn *i)
 {
     bool mem = (i->flags & I_MEM) != 0;
@@ -626,12 +731,9 @@ void vp_specialize(vp_insn *i)
     if (i->flags & I_LOCK)
         return;
     if (i->fn == op_jcc) {
-        static const vp_handler jcc[16] = {
-            jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
-            jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15};
         if (i->op < 0x100)
             i->imm = sign_ext(i->imm, 1);
-        i->fn = jcc[i->sub & 15];
+        i->fn = jcc_tab[i->sub & 15];
         /* Superblocks: decoding goes on along the fall-through path; a
          * taken branch leaves the block by returning VP_JUMP. */
         i->endblk = 0;

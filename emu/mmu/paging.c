@@ -72,6 +72,7 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
     uint64_t leaf = 0;      /* the entry that maps the page (4/5-level) */
     bool pk = false;        /* a protection key denies the access */
     bool global = false;
+    vp_pde_cache pdc = {0}; /* the page table's entry, tag 0: none */
 
     if (!(c->cr4 & CR4_PAE)) {
         /* 32-bit paging: two levels of 4-byte entries. */
@@ -146,8 +147,9 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
         }
         for (int lvl = levels; lvl >= 1; lvl--) {
             if (lvl == 1 && update && c->long_mode) {
-                vp_pde_cache *pc = &c->pdc[(lin >> 21) & (VP_PDC_SIZE - 1)];
-                *pc = (vp_pde_cache){(lin >> 21) + 1, table, c->tlb_epoch,
+                /* Cached once the walk succeeded and the upper levels'
+                 * accessed flags are set (below). */
+                pdc = (vp_pde_cache){(lin >> 21) + 1, table, c->tlb_epoch,
                                      u, rw, nx};
             }
             unsigned shift = 12 + 9 * (unsigned)(lvl - 1);
@@ -219,6 +221,11 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
             if (ne != e)
                 wr_pte(c, addrs[k], ne, sizes[k]);
         }
+        /* A paging-structure-cache entry only after the accessed flags of
+         * the entries it skips are set (SDM Vol 3A, "Paging-Structure
+         * Caches"): a walk that faults at the page table caches nothing. */
+        if (pdc.tag)
+            c->pdc[(lin >> 21) & (VP_PDC_SIZE - 1)] = pdc;
     }
     w->gpa = gpa;
     w->user = u;

@@ -274,6 +274,37 @@ static void single_step(void)
                nhits, (unsigned long long)hits[0].dr6);
 }
 
+/* A compare and the conditional branch after it (which Vanderpool runs as
+ * one fused handler) trap one at a time, as do a decrement and JNZ. */
+extern char ss_jz[], ss_taken[], ss_jnz[], ss_after[];
+__attribute__((noinline)) static void single_step_pairs(void)
+{
+    arm(0);
+    __asm__ volatile("pushfq\n"
+                     "orq $0x100, (%%rsp)\n"
+                     "popfq\n"
+                     "ss_cmp: cmp $1, %%eax\n"
+                     "ss_jz: jz ss_taken\n"
+                     "ud2\n"
+                     "ss_taken: dec %%ecx\n"
+                     "ss_jnz: jnz ss_cmp\n"
+                     "ss_after: pushfq\n"
+                     "andq $~0x100, (%%rsp)\n"
+                     "popfq\n" ::"a"(1), "c"(1) : "memory", "cc");
+    /* TF set by POPF traps from the next instruction on: after cmp (at
+     * ss_jz), jz (taken), dec, jnz (not taken), then pushfq, andq and the
+     * popfq that clears it. */
+    static const char *const want[] = {ss_jz, ss_taken, ss_jnz, ss_after};
+    bool ok = nhits == 7;
+    for (int k = 0; ok && k < 4; k++)
+        ok = hits[k].rip == (uint64_t)(uintptr_t)want[k] && (hits[k].dr6 & DR6_BS);
+    report_msg("single-step: CMP+JZ and DEC+JNZ trap one instruction at a time", ok,
+               "%d hits, first at %#llx, %#llx, %#llx, %#llx; want 7, from %p", nhits,
+               (unsigned long long)hits[0].rip, (unsigned long long)hits[1].rip,
+               (unsigned long long)hits[2].rip, (unsigned long long)hits[3].rip,
+               (void *)ss_jz);
+}
+
 static void mov_from_dr4(void *arg)
 {
     uint64_t v;
@@ -311,6 +342,7 @@ void test_main(void)
     data_breakpoints();
     io_breakpoints();
     single_step();
+    single_step_pairs();
     registers();
     write_dr7(0);
     set_intr_handler(DB_VECTOR, NULL);

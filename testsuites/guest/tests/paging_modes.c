@@ -8,7 +8,8 @@
  * EFER.NXE (I/D) and without it (a reserved bit), I/D from SMEP alone
  * and never in 32-bit paging, reserved bits (above MAXPHYADDR, in large
  * pages, PS in a PML4E/PML5E); A set in every entry used, D in the one
- * that maps the page on writes; canonical addresses under LA57.
+ * that maps the page on writes, also after a walk that faulted at the
+ * PTE; canonical addresses under LA57.
  * The reserved-bit checks run in rsvd_bits.c, which is this file built
  * with PM_RSVD (QEMU 7.2's TCG reports those faults without the P bit).
  * engines: vanderpool qemu bochs
@@ -152,6 +153,22 @@ static void four_level(void)
     pl_map(PG_DATA, PTE_U);
     pl_access(ACC_W, true, d);
     report_eq("4-level faulting write: no D", pl_pt[PG_DATA] & PTE_D, 0);
+
+    /* A walk that faults at the PTE caches no page table whose upper
+     * entries' accessed flags are still clear ("Caches for Paging
+     * Structures": none is cached before those flags are set), so the
+     * next walk, once the PTE is made present without an invalidation
+     * (allowed for a P flag going from 0 to 1), sets them. */
+    pl_set(PG_DATA, 0);
+    pl_pd[0] &= ~PTE_A;
+    pl_pdpt[0] &= ~PTE_A;
+    vp_pml4[1] &= ~PTE_A;
+    write_cr3(read_cr3());
+    pl_expect("4-level, PTE not present, A clear above", ACC_R, false, d, 0);
+    pl_pt[PG_DATA] = (uint64_t)(uintptr_t)pl_frame[PG_DATA] | PTE_P | PTE_U | PTE_W;
+    pl_access(ACC_R, false, d);
+    report_eq("4-level read after a not-present PTE: A in PDE, PDPTE, PML4E",
+              (pl_pd[0] & pl_pdpt[0] & vp_pml4[1]) & PTE_A, PTE_A);
 }
 
 /* A 2-MiB page at PL_BASE + 2 MiB (pl_pd[1]): reserved bits 20:13, A/D. */
