@@ -156,7 +156,6 @@ static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
     c->blk_icount = base;
     c->stats.dcache_chained++;
     const vp_insn *n = &nb->insn[0];
-    c->rip += n->len;   /* 64-bit code only */
     VP_MUSTTAIL return n->fn(c, n);
 }
 
@@ -219,6 +218,7 @@ int vp_link_end(vp_cpu *c, const vp_insn *i)
 
 int vp_chain_end(vp_cpu *c, const vp_insn *i)
 {
+    c->rip = vp_next_rip(c, i);     /* the block's end: its offset */
     return leave_by_end(c, i, 0);
 }
 
@@ -315,23 +315,27 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
             }
             if (len == 0)
                 break; /* crosses the page end */
-            vp_handler generic = in->fn;
-            vp_specialize(in);
-            if (in->fn == generic) {
-                b->gfn[b->n] = generic;
-                in->fn = vp_generic;
-            }
             in->idx = b->n;
             in->off = (uint16_t)(off - (gpa & 0xfff));
-            if (b->n)
-                vp_fuse(&b->insn[b->n - 1], in);
-            /* RIP-relative: relative to the block's start (insn_ea). */
+            /* RIP-relative: relative to the block's start (insn_ea). In
+             * the rare case the displacement would not fit, the record
+             * stays generic, so that RIP is exact when it runs. */
             int64_t d = (int64_t)in->disp + in->off + in->len;
-            if ((in->flags & I_RIPREL) && d <= INT32_MAX) {
+            bool ripabs = (in->flags & I_RIPREL) && d > INT32_MAX;
+            if ((in->flags & I_RIPREL) && !ripabs) {
                 in->flags &= (uint8_t)~I_RIPREL;
                 in->base = VP_GPR_BLKRIP;
                 in->disp = (int32_t)d;
             }
+            vp_handler generic = in->fn;
+            if (!ripabs)
+                vp_specialize(in);
+            if (in->fn == generic) {
+                b->gfn[b->n] = generic;
+                in->fn = vp_generic;
+            }
+            if (b->n)
+                vp_fuse(&b->insn[b->n - 1], in);
             b->n++;
             off += (unsigned)len;
             b->bytes = (uint16_t)(off - (gpa & 0xfff));
@@ -720,20 +724,9 @@ run:
                 c->blk_icount += c->icount_skew;
                 c->icount_skew = 0;
             }
-            /* The record that returned: the last one that set icount, or,
-             * when a specialized handler after it faulted, the one that
-             * ends where RIP is (RIP and the offsets grow together). */
+            /* The record that returned: chained handlers leave icount
+             * exact when they leave a chain (vp_sync, insn.h). */
             k = (unsigned)(c->icount - c->blk_icount);
-            if (VP_UNLIKELY(r == VP_EXC) && b->mode &&
-                b->insn[k].fn != vp_generic) {
-                uint64_t at = c->rip - c->gpr[VP_GPR_BLKRIP];
-                while (k + 1 < n &&
-                       (uint64_t)b->insn[k].off + b->insn[k].len != at)
-                    k++;
-                c->icount = c->blk_icount + k;
-                c->insn_rip = (c->gpr[VP_GPR_BLKRIP] + b->insn[k].off) &
-                              c->rip_mask;
-            }
             if (r == VP_OK) {
                 if (k >= n)
                     break;          /* the end marker */

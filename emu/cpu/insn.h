@@ -126,30 +126,38 @@ int vp_link_end(vp_cpu *c, const vp_insn *i);
  * the next record of its block, which is the block's end marker after the
  * last one (exec.c describes the chains).
  *
- * RIP is set from the block's start (stored once per block) and the next
- * record's offset, never by incrementing: a chain of read-modify-writes
- * through memory would cost a store-forwarding latency per guest
- * instruction. Within a chain RIP is not reduced to the code size (no
- * block wraps around it: exec.c runs such a block one record at a time),
- * and neither insn_rip nor icount is kept: no specialized handler reads
- * them, and whatever leaves the chain or hands over to a generic handler
- * (vp_generic, the link functions, the end marker, VP_SMC) sets icount to
- * blk_icount plus its record's index. The loop fixes the rest up when a
- * chain returns. The out-of-line memory paths of specialized handlers,
- * which may reach devices, set icount first (vp_sync_icount). */
+ * Within a chain neither RIP nor insn_rip nor icount is kept, from one
+ * instruction to the next: specialized handlers compute the RIP they need
+ * from the block's start (stored once per block) and their record's
+ * offset (vp_next_rip), and whatever leaves the chain or hands over sets
+ * what it leaves exact: vp_generic before a generic handler, the branches
+ * RIP, the link functions and the end marker RIP and icount, and the
+ * out-of-line paths that may fault or reach a device all three (vp_sync).
+ * Keeping them per instruction would cost stores, and increments would
+ * put a store-to-load round trip on every guest instruction's path. */
 static VP_ALWAYS_INLINE int vp_next(vp_cpu *c, const vp_insn *i)
 {
     const vp_insn *n = i + 1;
-    c->rip = c->gpr[VP_GPR_BLKRIP] + n->off + n->len;
     VP_MUSTTAIL return n->fn(c, n);
 }
 
-/* Makes icount exact for record i of the running chain: what a specialized
- * handler calls out of line that may reach a device (memory-mapped I/O
- * reads the virtual clock) comes after this. */
-static VP_ALWAYS_INLINE void vp_sync_icount(vp_cpu *c, const vp_insn *i)
+/* The RIP after record i: where its successor starts. */
+static VP_ALWAYS_INLINE uint64_t vp_next_rip(const vp_cpu *c,
+                                             const vp_insn *i)
 {
+    return c->gpr[VP_GPR_BLKRIP] + i->off + i->len;
+}
+
+/* Makes icount, insn_rip and RIP exact for record i of the running chain:
+ * what a specialized handler calls out of line that may reach a device or
+ * raise an exception comes after this (the loop finds a faulting record
+ * from icount; memory-mapped I/O reads the virtual clock). */
+static VP_ALWAYS_INLINE void vp_sync(vp_cpu *c, const vp_insn *i)
+{
+    uint64_t ip = c->gpr[VP_GPR_BLKRIP] + i->off;
     c->icount = c->blk_icount + i->idx;
+    c->insn_rip = ip & c->rip_mask;
+    c->rip = (ip + i->len) & c->rip_mask;
 }
 
 /* vp_next for handlers that store to memory: a store that hit a page with
@@ -158,7 +166,8 @@ static VP_ALWAYS_INLINE void vp_sync_icount(vp_cpu *c, const vp_insn *i)
 static inline int vp_next_w(vp_cpu *c, const vp_insn *i)
 {
     if (VP_UNLIKELY(c->m->mem.smc_flag)) {
-        c->icount = c->blk_icount + i->idx + 1;
+        vp_sync(c, i);
+        c->icount++;
         return VP_SMC;
     }
     return vp_next(c, i);

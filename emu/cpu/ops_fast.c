@@ -72,7 +72,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
 #define DEF_MEM_LOAD(NAME, SZ, V, ...)                                     \
     static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
     {                                                                      \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int st_ = vp_read_seg(c, i->seg, insn_ea(c, i), SZ, &c->mem_scratch); \
         if (st_)                                                           \
             return st_;                                                    \
@@ -91,7 +91,7 @@ static int mov64_rr(vp_cpu *c, const vp_insn *i)
 #define DEF_MEM_STORE(NAME, SZ, VAL)                                       \
     static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
     {                                                                      \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int st = vp_write_seg(c, i->seg, insn_ea(c, i), SZ, VAL);          \
         return st ? st : vp_next_w(c, i);                                  \
     }                                                                      \
@@ -122,10 +122,12 @@ static VP_ALWAYS_INLINE int jcc_go(vp_cpu *c, const vp_insn *i, bool taken)
 {
     if (!taken)
         return vp_next(c, i);
-    uint64_t t = (c->rip + i->imm) & size_mask(i->osize);
+    uint64_t t = (vp_next_rip(c, i) + i->imm) & size_mask(i->osize);
     if (VP_UNLIKELY(c->code_size == 8 ? !vp_canonical(c, t)
-                                      : t > c->seg[S_CS].limit))
+                                      : t > c->seg[S_CS].limit)) {
+        vp_sync(c, i);
         return vp_raise_err(c, EXC_GP, 0);
+    }
     c->rip = t;
     return vp_link_mid(c, i);
 }
@@ -155,7 +157,7 @@ DEF_JCC(12) DEF_JCC(13) DEF_JCC(14) DEF_JCC(15)
     {                                                                      \
         T b = (T)(SRC);                                                    \
         uint64_t ea = insn_ea(c, i);                                       \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int st = WRITE ? vp_read_seg_rmw(c, i->seg, ea, SZ, &c->mem_scratch) \
                        : vp_read_seg(c, i->seg, ea, SZ, &c->mem_scratch);  \
         if (st)                                                            \
@@ -375,7 +377,7 @@ DEF_IMUL(64)
     static int cmov32_##CC(vp_cpu *c, const vp_insn *i)                    \
     {                                                                      \
         uint64_t v;                                                        \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int st = rd_e(c, i, 4, &v);                                        \
         if (st)                                                            \
             return st;                                                     \
@@ -385,7 +387,7 @@ DEF_IMUL(64)
     static int cmov64_##CC(vp_cpu *c, const vp_insn *i)                    \
     {                                                                      \
         uint64_t v;                                                        \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int st = rd_e(c, i, 8, &v);                                        \
         if (st)                                                            \
             return st;                                                     \
@@ -395,7 +397,7 @@ DEF_IMUL(64)
     }                                                                      \
     static int setcc_##CC(vp_cpu *c, const vp_insn *i)                     \
     {                                                                      \
-        vp_sync_icount(c, i);                                              \
+        vp_sync(c, i);                                              \
         int r = wr_e(c, i, 1, vp_cond(c, CC));                             \
         return r ? r : vp_next_w(c, i);                                    \
     }
@@ -457,7 +459,7 @@ DEF_MOVZX_MEM(movzx_w_m, 2)
 static VP_NOINLINE int push64_slow(vp_cpu *c, const vp_insn *i)
 {
     uint64_t sp = c->gpr[R_SP] - 8;
-    vp_sync_icount(c, i);
+    vp_sync(c, i);
     int st = vp_write_seg(c, S_SS, sp, 8, c->gpr[i->reg]);
     if (st)
         return st;
@@ -486,7 +488,7 @@ static VP_ALWAYS_INLINE int pop64_done(vp_cpu *c, const vp_insn *i,
 
 static VP_NOINLINE int pop64_slow(vp_cpu *c, const vp_insn *i)
 {
-    vp_sync_icount(c, i);
+    vp_sync(c, i);
     int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
     return st ? st : pop64_done(c, i, c->mem_scratch);
 }
@@ -514,8 +516,8 @@ static VP_NOINLINE int call64_slow(vp_cpu *c, const vp_insn *i,
                                    uint64_t target)
 {
     uint64_t sp = c->gpr[R_SP] - 8;
-    vp_sync_icount(c, i);
-    int st = vp_write_seg(c, S_SS, sp, 8, c->rip);
+    vp_sync(c, i);
+    int st = vp_write_seg(c, S_SS, sp, 8, c->rip); /* RIP: the next one */
     if (st)
         return st;
     c->gpr[R_SP] = sp;
@@ -526,13 +528,15 @@ static VP_NOINLINE int call64_slow(vp_cpu *c, const vp_insn *i,
 static VP_ALWAYS_INLINE int call64_to(vp_cpu *c, const vp_insn *i,
                                       uint64_t target)
 {
-    if (VP_UNLIKELY(!canonical64(c, target)))
+    if (VP_UNLIKELY(!canonical64(c, target))) {
+        vp_sync(c, i);
         return vp_raise_err(c, EXC_GP, 0);
+    }
     uint64_t sp = c->gpr[R_SP] - 8;
     uint8_t *h = mem_fast(c, S_SS, sp, 8, TLB_WRITE);
     if (VP_UNLIKELY(h == NULL))
         return call64_slow(c, i, target);
-    store_n(h, 8, c->rip);
+    store_n(h, 8, vp_next_rip(c, i));
     c->gpr[R_SP] = sp;
     c->rip = target;
     return vp_link_end(c, i);
@@ -540,12 +544,12 @@ static VP_ALWAYS_INLINE int call64_to(vp_cpu *c, const vp_insn *i,
 
 static int call64_rel(vp_cpu *c, const vp_insn *i)
 {
-    return call64_to(c, i, c->rip + i->imm);
+    return call64_to(c, i, vp_next_rip(c, i) + i->imm);
 }
 
 static VP_NOINLINE int call64_ind_slow(vp_cpu *c, const vp_insn *i)
 {
-    vp_sync_icount(c, i);
+    vp_sync(c, i);
     int st = vp_read_seg(c, i->seg, insn_ea(c, i), 8, &c->mem_scratch);
     return st ? st : call64_to(c, i, c->mem_scratch);
 }
@@ -563,8 +567,10 @@ static int call64_ind(vp_cpu *c, const vp_insn *i)
 static VP_ALWAYS_INLINE int ret64_to(vp_cpu *c, const vp_insn *i,
                                      uint64_t t)
 {
-    if (VP_UNLIKELY(!canonical64(c, t)))
+    if (VP_UNLIKELY(!canonical64(c, t))) {
+        vp_sync(c, i);
         return vp_raise_err(c, EXC_GP, 0);
+    }
     c->gpr[R_SP] += 8;
     c->rip = t;
     return vp_link_end(c, i);
@@ -572,7 +578,7 @@ static VP_ALWAYS_INLINE int ret64_to(vp_cpu *c, const vp_insn *i,
 
 static VP_NOINLINE int ret64_slow(vp_cpu *c, const vp_insn *i)
 {
-    vp_sync_icount(c, i);
+    vp_sync(c, i);
     int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
     return st ? st : ret64_to(c, i, c->mem_scratch);
 }
@@ -644,7 +650,6 @@ static const vp_handler alu8_ri[8] = {
     if (VP_UNLIKELY(c->attn_word))                                         \
         return vp_next(c, i);                                              \
     const vp_insn *j = i + 1;                                              \
-    c->rip = c->gpr[VP_GPR_BLKRIP] + j->off + j->len;                      \
     int f = vp_cond_fast(c, CC);                                           \
     if (VP_UNLIKELY(f < 0))                                                \
         return jcc_##CC##_slow(c, j);                                      \
