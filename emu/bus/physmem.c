@@ -13,25 +13,11 @@ int vp_physmem_init(vp_physmem *pm, uint64_t ram_size)
     pm->ram_size = ram_size;
     pm->low_size = ram_size < VP_MMIO_WINDOW ? ram_size : VP_MMIO_WINDOW;
     pm->high_size = ram_size - pm->low_size;
-    /* Anonymous mapping: zero-filled, pages committed on first touch.
-     * Aligned to 2 MiB and offered to transparent huge pages (as QEMU does
-     * with guest RAM): a guest that touches memory all over, page tables
-     * included, then costs the host few TLB misses of its own (tlbmiss:
-     * about 20% less time). The cost: RAM is committed 2 MiB at a time. */
-    const uint64_t huge = 2u << 20;
-    uint8_t *p = mmap(NULL, ram_size + huge, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* Anonymous mapping: zero-filled, pages committed on first touch. */
+    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -1;
-    uint64_t head = (huge - ((uintptr_t)p & (huge - 1))) & (huge - 1);
-    if (head)
-        munmap(p, head);
-    if (huge - head)
-        munmap(p + head + ram_size, huge - head);
-    p += head;
-#ifdef MADV_HUGEPAGE
-    madvise(p, ram_size, MADV_HUGEPAGE); /* advice: failing changes nothing */
-#endif
     pm->ram = p;
     pm->npages = ram_size / VP_PAGE_SIZE;
     pm->code_gen = calloc(pm->npages, sizeof(uint32_t));
