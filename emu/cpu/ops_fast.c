@@ -486,20 +486,23 @@ static VP_ALWAYS_INLINE int pop64_done(vp_cpu *c, const vp_insn *i,
     return vp_next(c, i);
 }
 
-static VP_NOINLINE int pop64_slow(vp_cpu *c, const vp_insn *i)
-{
-    vp_sync(c, i);
-    int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
-    return st ? st : pop64_done(c, i, c->mem_scratch);
-}
-
-static int pop64(vp_cpu *c, const vp_insn *i)
-{
-    uint8_t *h = mem_fast(c, S_SS, c->gpr[R_SP], 8, TLB_READ);
-    if (VP_UNLIKELY(h == NULL))
-        return pop64_slow(c, i);
-    return pop64_done(c, i, load_n(h, 8));
-}
+/* POP and RET: the 8 bytes at RSP go to DONE; the out-of-line read is in
+ * a copy, as for the other memory forms. */
+#define DEF_STACK_READ(NAME, DONE)                                         \
+    static VP_NOINLINE int NAME##_slow(vp_cpu *c, const vp_insn *i)        \
+    {                                                                      \
+        vp_sync(c, i);                                                     \
+        int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);   \
+        return st ? st : DONE(c, i, c->mem_scratch);                       \
+    }                                                                      \
+    static int NAME(vp_cpu *c, const vp_insn *i)                           \
+    {                                                                      \
+        uint8_t *h = mem_fast(c, S_SS, c->gpr[R_SP], 8, TLB_READ);         \
+        if (VP_UNLIKELY(h == NULL))                                        \
+            return NAME##_slow(c, i);                                      \
+        return DONE(c, i, load_n(h, 8));                                   \
+    }
+DEF_STACK_READ(pop64, pop64_done)
 
 /* Near CALL/RET in 64-bit mode (operand size 64, flat SS). A target that
  * is not canonical is #GP(0) before anything changes. CALL and RET end
@@ -576,20 +579,7 @@ static VP_ALWAYS_INLINE int ret64_to(vp_cpu *c, const vp_insn *i,
     return vp_link_end(c, i);
 }
 
-static VP_NOINLINE int ret64_slow(vp_cpu *c, const vp_insn *i)
-{
-    vp_sync(c, i);
-    int st = vp_read_seg(c, S_SS, c->gpr[R_SP], 8, &c->mem_scratch);
-    return st ? st : ret64_to(c, i, c->mem_scratch);
-}
-
-static int ret64(vp_cpu *c, const vp_insn *i)
-{
-    uint8_t *h = mem_fast(c, S_SS, c->gpr[R_SP], 8, TLB_READ);
-    if (VP_UNLIKELY(h == NULL))
-        return ret64_slow(c, i);
-    return ret64_to(c, i, load_n(h, 8));
-}
+DEF_STACK_READ(ret64, ret64_to)
 
 /* TEST r8, imm8 (F6 /0 with a register) and TEST AL, imm8. */
 static int test8_ri(vp_cpu *c, const vp_insn *i)
