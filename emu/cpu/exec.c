@@ -100,8 +100,10 @@ int vp_raise_err(vp_cpu *c, int vector, uint32_t error)
  * ends at the end marker after its last record, or at the first handler
  * that does not continue it: a generic one (ops_*.c) returning VP_OK,
  * which the loop counts and continues from, or any non-OK status. The
- * loop finds the record a chain stopped at from icount (chained handlers
- * count themselves, vp_retire the rest) and the block from c->cur_blk.
+ * loop finds the block a chain stopped in from c->cur_blk and the record
+ * from icount, which whatever leaves a chain makes exact (vp_generic, the
+ * link functions below, vp_sync and vp_next_w in insn.h; vp_retire counts
+ * REP iterations).
  *
  * Chains also go on from block to block over the same links the loop
  * follows (vp_link_mid, vp_link_end, and the end marker), in 64-bit code,

@@ -111,15 +111,15 @@ void vp_fuse(vp_insn *a, const vp_insn *b);
 /* The record after the last one of every block: ends a chain, or goes on
  * into the block that follows when it is linked (exec.c). */
 int vp_chain_end(vp_cpu *c, const vp_insn *i);
-/* Stands in the record of a generic handler (exec.c): sets insn_rip and
- * RIP as the handler expects them and calls it. */
+/* Stands in the record of a generic handler (exec.c): sets insn_rip, RIP
+ * and icount as the handler expects them and calls it. */
 int vp_generic(vp_cpu *c, const vp_insn *i);
 /* After a taken branch in the middle of a block (RIP is the target): the
  * next block when the link remembered for this exit is valid and nothing
  * needs the loop's attention, else VP_JUMP. */
 int vp_link_mid(vp_cpu *c, const vp_insn *i);
-/* The same after a branch that ends its block (CALL, RET, JMP), from
- * the block's end links; VP_OK (the branch not counted) when it cannot. */
+/* The same after a branch that ends its block (CALL, RET), from the
+ * block's end links; VP_OK (the branch not counted) when it cannot. */
 int vp_link_end(vp_cpu *c, const vp_insn *i);
 
 /* The tail of a specialized handler that completed: it goes straight on to
