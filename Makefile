@@ -16,8 +16,9 @@ CC ?= cc
 CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
     -Wno-unused-parameter -Wshadow -Wstrict-prototypes -I. -MMD -MP
 # No SLP vectorization: GCC merges neighbouring 8-byte stores of CPU state
-# (RIP and icount, the lazy-flag operands) into 16-byte ones, and the next
-# handler's 8-byte loads of them then miss store forwarding: ~20% slower.
+# (the lazy-flag operands, RIP and icount) into 16-byte ones, and the next
+# handler's 8-byte loads of them then miss store forwarding (~20% on alu
+# when it was measured).
 OPT ?= -O2 -g -fno-tree-slp-vectorize
 SAN ?=
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(SAN)

@@ -175,7 +175,7 @@ struct vp_cpu {
      * vp_retire); exec.c finds where a chain of handlers stopped from the
      * difference of icount and this. */
     uint64_t icount_skew;
-    /* icount when the running block's first record started (vp_next,
+    /* icount when the running block's first record started (vp_sync,
      * insn.h); its RIP is gpr[VP_GPR_BLKRIP]. */
     uint64_t blk_icount;
     struct vp_block *cur_blk;  /* the block running (exec.c) */

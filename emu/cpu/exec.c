@@ -158,7 +158,9 @@ static VP_ALWAYS_INLINE int enter_block(vp_cpu *c, vp_block *nb,
     c->blk_icount = base;
     c->stats.dcache_chained++;
     const vp_insn *n = &nb->insn[0];
-    VP_MUSTTAIL return n->fn(c, n);
+    /* A tail call once inlined into the link functions (musttail itself
+     * needs the caller's own signature, which this helper does not have). */
+    return n->fn(c, n);
 }
 
 /* The end links of block b for the current RIP, or NULL. */
