@@ -191,18 +191,9 @@ int vp_link_mid(vp_cpu *c, const vp_insn *i)
     /* slow_run (in attn_word) is tested first: then `i` is in a block. */
     if (VP_LIKELY(!c->attn_word)) {
         vp_block *b = block_of(i);
-        /* Back to the start of this block, which this chain entered at
-         * that RIP: nothing that would change the block or its mapping can
-         * have happened since without ending the chain, so no link to
-         * check. */
-        if (c->rip == c->gpr[VP_GPR_BLKRIP] && b->mode) {
-            if (base + 1 + b->n <= c->chain_limit)
-                return enter_block(c, b, base + 1);
-        } else {
-            vp_link *lk = &b->mid[i->idx];
-            if (b->mode && may_chain(c, lk, base + 1))
-                return enter_block(c, lk->blk, base + 1);
-        }
+        vp_link *lk = &b->mid[i->idx];
+        if (b->mode && may_chain(c, lk, base + 1))
+            return enter_block(c, lk->blk, base + 1);
     }
     c->icount = base;
     return VP_JUMP;
@@ -356,6 +347,8 @@ static vp_block *decode_block(vp_cpu *c, uint64_t lin, uint64_t gpa,
                 break;
         }
         if (b->n) {
+            if (mode == 8)
+                vp_local_targets(b->insn, b->n);
             b->insn[b->n] = chain_end;
             b->insn[b->n].idx = b->n;
             b->insn[b->n].off = b->bytes;

@@ -29,10 +29,14 @@ enum {
 struct vp_insn {
     vp_handler fn;
     uint64_t imm;
-    int32_t disp;
+    int32_t disp;      /* ModRM displacement; specialized Jcc: the index
+                        * of the record at its target in the same block,
+                        * or -1 (vp_local_targets) */
     uint16_t op;       /* map << 8 | opcode byte (map 0: one-byte, 1: 0F,
                         * 2: 0F 38, 3: 0F 3A; VEX: the map VEX names) */
-    uint16_t imm2;     /* far pointer selector, ENTER nesting level */
+    uint16_t imm2;     /* far pointer selector, ENTER nesting level;
+                        * Jcc with a target in its block: the records from
+                        * there to the block's end */
     uint16_t off;      /* offset of its first byte from the block's start */
     uint8_t idx;       /* its index in the block */
     uint8_t len;
@@ -105,6 +109,10 @@ void vp_specialize(vp_insn *i);
  * when a is a compare, test or decrement that can carry it (ops_fast.c,
  * "macro-op fusion"); called on consecutive records of a cached block. */
 void vp_fuse(vp_insn *a, const vp_insn *b);
+/* Finds, for the specialized Jcc records among the n records of a block
+ * decoded in 64-bit mode, the record their target starts (vp_local_target);
+ * called once the block is complete (ops_fast.c). */
+void vp_local_targets(vp_insn *rec, unsigned n);
 
 /* ---- threaded dispatch (exec.c) -------------------------------------- */
 
@@ -171,6 +179,27 @@ static inline int vp_next_w(vp_cpu *c, const vp_insn *i)
         return VP_SMC;
     }
     return vp_next(c, i);
+}
+
+/* A taken branch to record i->disp of its own block (the decoder found
+ * the target there, vp_local_targets): on from that record within the
+ * chain, which needs neither a link nor a new block: the block and its
+ * mapping cannot have changed while the chain ran in it. The conditions
+ * are those of entering a block (vp_link_mid): nothing for the loop in
+ * attn_word, and the budget covers the records up to the block's end.
+ * blk_icount moves so that blk_icount + idx stays the count of each
+ * record (the loop finds the record a chain stopped at from it). Counted
+ * as a chained block entry, so that the statistics do not depend on where
+ * a block starts. Returns NULL when the branch must go the long way. */
+static VP_ALWAYS_INLINE const vp_insn *vp_local_target(vp_cpu *c,
+                                                       const vp_insn *i)
+{
+    uint64_t next = c->blk_icount + i->idx + 1;    /* the target's count */
+    if (i->disp < 0 || c->attn_word || next + i->imm2 > c->chain_limit)
+        return NULL;
+    c->blk_icount = next - (uint64_t)i->disp;
+    c->stats.dcache_chained++;  /* a block entry the loop did not look up */
+    return i - i->idx + i->disp;
 }
 
 /* ---- operand helpers shared by the instruction groups ---------------- */

@@ -122,6 +122,9 @@ static VP_ALWAYS_INLINE int jcc_go(vp_cpu *c, const vp_insn *i, bool taken)
 {
     if (!taken)
         return vp_next(c, i);
+    const vp_insn *local = vp_local_target(c, i);
+    if (local)
+        VP_MUSTTAIL return local->fn(c, local);
     uint64_t t = (vp_next_rip(c, i) + i->imm) & size_mask(i->osize);
     if (VP_UNLIKELY(c->code_size == 8 ? !vp_canonical(c, t)
                                       : t > c->seg[S_CS].limit)) {
@@ -719,6 +722,23 @@ void vp_fuse(vp_insn *a, const vp_insn *b)
     }
 }
 
+void vp_local_targets(vp_insn *rec, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        vp_insn *j = &rec[k];
+        if (j->fn != jcc_tab[j->sub & 15] || j->osize != 8)
+            continue;
+        int64_t to = (int64_t)j->off + j->len + (int64_t)j->imm;
+        for (unsigned t = 0; t < n; t++) {
+            if (rec[t].off == to) {
+                j->disp = (int32_t)t;
+                j->imm2 = (uint16_t)(n - t);
+                break;
+            }
+        }
+    }
+}
+
 void vp_specialize(vp_insn *i)
 {
     bool mem = (i->flags & I_MEM) != 0;
@@ -729,6 +749,7 @@ void vp_specialize(vp_insn *i)
         if (i->op < 0x100)
             i->imm = sign_ext(i->imm, 1);
         i->fn = jcc_tab[i->sub & 15];
+        i->disp = -1;       /* vp_local_targets may find it a record */
         /* Superblocks: decoding goes on along the fall-through path; a
          * taken branch leaves the block by returning VP_JUMP. */
         i->endblk = 0;
