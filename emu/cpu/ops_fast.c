@@ -707,16 +707,101 @@ static const struct {
 #undef FUSE_ROW
 };
 
+/* A register copy followed by an operation on the copy (MOV r, r then
+ * a shift by an immediate or ALU with an immediate or register, on the
+ * same destination and of the same size: x86's two-operand forms make
+ * compilers write `mov %rdi, %rax; shl $3, %rax` all the time) runs as
+ * one handler in the MOV's record, which hands the copied value to the
+ * operation in a host register instead of through the register file.
+ * As for the fused branches, each record keeps its own meaning: run on
+ * its own (attn_word) the MOV record only copies, and the second record
+ * keeps its own handler. */
+#define MOVOP_HEAD(T)                                                      \
+    T a = (T)c->gpr[i->reg];                                               \
+    c->gpr[i->rm] = (uint64_t)a;                                           \
+    if (VP_UNLIKELY(c->attn_word))                                         \
+        return vp_next(c, i);                                              \
+    const vp_insn *j = i + 1;
+
+#define DEF_MOVOP_SHIFT(NAME, T, SZ, LF, EXPR)                             \
+    static int fm_##NAME(vp_cpu *c, const vp_insn *i)                      \
+    {                                                                      \
+        MOVOP_HEAD(T)                                                      \
+        unsigned n = (unsigned)j->imm;                                     \
+        T r = (T)(EXPR);                                                   \
+        c->gpr[j->rm] = (uint64_t)r;                                       \
+        lf_set(c, LF, SZ, r, a, n);                                        \
+        return vp_next(c, j);                                              \
+    }
+DEF_MOVOP_SHIFT(shl32, uint32_t, 4, LF_SHL, a << n)
+DEF_MOVOP_SHIFT(shl64, uint64_t, 8, LF_SHL, a << n)
+DEF_MOVOP_SHIFT(shr32, uint32_t, 4, LF_SHR, a >> n)
+DEF_MOVOP_SHIFT(shr64, uint64_t, 8, LF_SHR, a >> n)
+DEF_MOVOP_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
+DEF_MOVOP_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
+
+/* The register source is read after the copy: it may be the copy. */
+#define DEF_MOVOP_ALU(NAME, T, SZ, LF, EXPR)                               \
+    static int fm_##NAME##_rr(vp_cpu *c, const vp_insn *i)                 \
+    {                                                                      \
+        MOVOP_HEAD(T)                                                      \
+        T b = (T)c->gpr[j->reg], r = (T)(EXPR);                            \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        c->gpr[j->rm] = (uint64_t)r;                                       \
+        return vp_next(c, j);                                              \
+    }                                                                      \
+    static int fm_##NAME##_ri(vp_cpu *c, const vp_insn *i)                 \
+    {                                                                      \
+        MOVOP_HEAD(T)                                                      \
+        T b = (T)j->imm, r = (T)(EXPR);                                    \
+        lf_set(c, LF, SZ, r, a, b);                                        \
+        c->gpr[j->rm] = (uint64_t)r;                                       \
+        return vp_next(c, j);                                              \
+    }
+#define DEF_MOVOP_ALU_SIZES(OPN, LF, EXPR)                                 \
+    DEF_MOVOP_ALU(OPN##32, uint32_t, 4, LF, EXPR)                          \
+    DEF_MOVOP_ALU(OPN##64, uint64_t, 8, LF, EXPR)
+DEF_MOVOP_ALU_SIZES(add, LF_ADD, a + b)
+DEF_MOVOP_ALU_SIZES(or, LF_LOGIC, a | b)
+DEF_MOVOP_ALU_SIZES(and, LF_LOGIC, a & b)
+DEF_MOVOP_ALU_SIZES(sub, LF_SUB, a - b)
+DEF_MOVOP_ALU_SIZES(xor, LF_LOGIC, a ^ b)
+
+#define MOVOP_ROW(OPN, W)                                                  \
+    {OPN##W##_rr, mov##W##_rr, fm_##OPN##W##_rr},                          \
+    {OPN##W##_ri, mov##W##_rr, fm_##OPN##W##_ri},
+static const struct {
+    vp_handler op, mov, fused;
+} movop_tab[] = {
+    {shl32, mov32_rr, fm_shl32}, {shl64, mov64_rr, fm_shl64},
+    {shr32, mov32_rr, fm_shr32}, {shr64, mov64_rr, fm_shr64},
+    {sar32, mov32_rr, fm_sar32}, {sar64, mov64_rr, fm_sar64},
+    MOVOP_ROW(add, 32) MOVOP_ROW(add, 64) MOVOP_ROW(or, 32)
+    MOVOP_ROW(or, 64) MOVOP_ROW(and, 32) MOVOP_ROW(and, 64)
+    MOVOP_ROW(sub, 32) MOVOP_ROW(sub, 64) MOVOP_ROW(xor, 32)
+    MOVOP_ROW(xor, 64)
+};
+#undef MOVOP_ROW
+
 static const vp_handler jcc_tab[16] = CC_TABLE(jcc);
 
 void vp_fuse(vp_insn *a, const vp_insn *b)
 {
     unsigned cc = b->sub & 15;
-    if (b->fn != jcc_tab[cc])
+    if (b->fn == jcc_tab[cc]) {
+        for (size_t k = 0; k < VP_ARRAY_SIZE(fuse_tab); k++) {
+            if (a->fn == fuse_tab[k].op) {
+                a->fn = fuse_tab[k].fused[cc];
+                return;
+            }
+        }
         return;
-    for (size_t k = 0; k < VP_ARRAY_SIZE(fuse_tab); k++) {
-        if (a->fn == fuse_tab[k].op) {
-            a->fn = fuse_tab[k].fused[cc];
+    }
+    if ((a->fn != mov64_rr && a->fn != mov32_rr) || b->rm != a->rm)
+        return;
+    for (size_t k = 0; k < VP_ARRAY_SIZE(movop_tab); k++) {
+        if (b->fn == movop_tab[k].op && a->fn == movop_tab[k].mov) {
+            a->fn = movop_tab[k].fused;
             return;
         }
     }

@@ -850,6 +850,63 @@ static void g_shift(gctx *g, const tmpl *t)
     emit(g, &in);
 }
 
+/* MOV r, r and an operation on the copy, of the same size: a shift by an
+ * immediate or ALU with a register or an immediate. Vanderpool runs such
+ * a pair as one handler (ops_fast.c, "register copy followed by an
+ * operation"), which is what this tests. */
+static void g_movop(gctx *g, const tmpl *t)
+{
+    (void)t;
+    unsigned size = g->mode == 64 && rp(&g->r, 50) ? 8 : 4;
+    wide_regs(g);
+    unsigned dst = wreg_sz(g, size);
+    ins mv = mk(0, rp(&g->r, 50) ? 0x89 : 0x8b);
+    mv.modrm = true;
+    mv.e = ereg(dst);
+    mv.regf = (uint8_t)rreg(g);
+    if (mv.op == 0x8b) {        /* 8B: reg is the destination */
+        mv.e = ereg(mv.regf);
+        mv.regf = (uint8_t)dst;
+    }
+    osz(g, &mv, size);
+    emit(g, &mv);
+    ins in;
+    unsigned k = rn(&g->r, 3);
+    if (k == 0) {
+        static const uint8_t shifts[3] = {4, 5, 7};   /* SHL SHR SAR */
+        unsigned op = shifts[rn(&g->r, 3)];
+        unsigned count = pick_count(g, size);
+        in = mk(0, 0xc1);
+        in.modrm = true;
+        in.regf = (uint8_t)op;
+        in.e = ereg(dst);
+        in.imm = count;
+        in.immsz = 1;
+        osz(g, &in, size);
+        shift_fx(&in, op, size, true, count);
+    } else {
+        static const uint8_t alus[5] = {0, 1, 4, 5, 6}; /* ADD OR AND SUB XOR */
+        unsigned op = alus[rn(&g->r, 5)];
+        if (k == 1) {
+            in = mk(0, (uint8_t)(op * 8 + 1));         /* E, G */
+            in.modrm = true;
+            in.e = ereg(dst);
+            in.regf = (uint8_t)rreg(g);
+        } else {
+            bool ib = rp(&g->r, 50);
+            in = mk(0, ib ? 0x83 : 0x81);
+            in.modrm = true;
+            in.regf = (uint8_t)op;
+            in.e = ereg(dst);
+            in.immsz = ib ? 1 : 4;
+            in.imm = rnext(&g->r);
+        }
+        osz(g, &in, size);
+        alu_flags(&in, op);
+    }
+    emit(g, &in);
+}
+
 /* SHLD/SHRD (SDM Vol 2, "SHLD", "SHRD"). A count above a 16-bit operand
  * size leaves the result undefined: never generated. */
 static void g_shxd(gctx *g, const tmpl *t)
@@ -2347,6 +2404,7 @@ static const tmpl tmpls[] = {
     {"movsxd.nw", g_movx, 3, M64, 1, 0,
      "MOVSXD without REX.W: the SDM discourages it; vendors differ", false},
     {"mov", g_mov, 0, MB, 8, 0, NULL, false},
+    {"mov_op", g_movop, 0, MB, 4, 0, NULL, false},
     {"lea", g_lea, 0, MB, 6, 0, NULL, false},
     {"xchg", g_xchg, 0, MB, 3, 0, NULL, false},
     {"xadd", g_xchg, 1, MB, 3, 0, NULL, false},

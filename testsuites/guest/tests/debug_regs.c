@@ -275,10 +275,12 @@ static void single_step(void)
 }
 
 /* A compare and the conditional branch after it (which Vanderpool runs as
- * one fused handler) trap one at a time, as do a decrement and JNZ. */
-extern char ss_jz[], ss_taken[], ss_jnz[], ss_after[];
+ * one fused handler) trap one at a time, as do a register copy and a
+ * shift of the copy, and a decrement and JNZ. */
+extern char ss_jz[], ss_taken[], ss_shl[], ss_dec[], ss_jnz[], ss_after[];
 __attribute__((noinline)) static void single_step_pairs(void)
 {
+    uint32_t copy;
     arm(0);
     __asm__ volatile("pushfq\n"
                      "orq $0x100, (%%rsp)\n"
@@ -286,23 +288,27 @@ __attribute__((noinline)) static void single_step_pairs(void)
                      "ss_cmp: cmp $1, %%eax\n"
                      "ss_jz: jz ss_taken\n"
                      "ud2\n"
-                     "ss_taken: dec %%ecx\n"
+                     "ss_taken: mov %%eax, %%edx\n"
+                     "ss_shl: shl $3, %%edx\n"
+                     "ss_dec: dec %%ecx\n"
                      "ss_jnz: jnz ss_cmp\n"
                      "ss_after: pushfq\n"
                      "andq $~0x100, (%%rsp)\n"
-                     "popfq\n" ::"a"(1), "c"(1) : "memory", "cc");
+                     "popfq\n"
+                     : "=d"(copy) : "a"(1), "c"(1) : "memory", "cc");
     /* TF set by POPF traps from the next instruction on: after cmp (at
-     * ss_jz), jz (taken), dec, jnz (not taken), then pushfq, andq and the
-     * popfq that clears it. */
-    static const char *const want[] = {ss_jz, ss_taken, ss_jnz, ss_after};
-    bool ok = nhits == 7;
-    for (int k = 0; ok && k < 4; k++)
+     * ss_jz), jz (taken), mov, shl, dec, jnz (not taken), then pushfq,
+     * andq and the popfq that clears it. */
+    static const char *const want[] = {ss_jz, ss_taken, ss_shl, ss_dec, ss_jnz, ss_after};
+    bool ok = nhits == 9 && copy == 8;
+    for (int k = 0; ok && k < 6; k++)
         ok = hits[k].rip == (uint64_t)(uintptr_t)want[k] && (hits[k].dr6 & DR6_BS);
-    report_msg("single-step: CMP+JZ and DEC+JNZ trap one instruction at a time", ok,
-               "%d hits, first at %#llx, %#llx, %#llx, %#llx; want 7, from %p", nhits,
+    report_msg("single-step: CMP+JZ, MOV+SHL and DEC+JNZ trap one instruction at a time", ok,
+               "%d hits (want 9), edx %#x (want 8), first at %#llx, %#llx, %#llx, %#llx, "
+               "%#llx; from %p", nhits, copy,
                (unsigned long long)hits[0].rip, (unsigned long long)hits[1].rip,
                (unsigned long long)hits[2].rip, (unsigned long long)hits[3].rip,
-               (void *)ss_jz);
+               (unsigned long long)hits[4].rip, (void *)ss_jz);
 }
 
 static void mov_from_dr4(void *arg)
