@@ -137,7 +137,16 @@ static void machine_reset(vp_machine *m)
 
 static bool cpu_can_wake(const vp_cpu *c)
 {
-    return !c->halted || (c->flags & FL_IF) || c->nmi_pending;
+    return !c->halted || (c->flags & FL_IF) || c->nmi_pending ||
+           (c->mwait && c->mwait_ibe);
+}
+
+/* An event for CPU c to take now that it is halted. */
+static bool cpu_woken(vp_cpu *c)
+{
+    return (c->intr_pending && ((c->flags & FL_IF) ||
+                                (c->mwait && c->mwait_ibe))) ||
+           c->nmi_pending || (c->mwait && vp_mwait_triggered(c));
 }
 
 vp_stop vp_machine_run(vp_machine *m, uint64_t budget)
@@ -227,8 +236,7 @@ vp_stop vp_machine_run(vp_machine *m, uint64_t budget)
         vp_clock_run_timers(&m->clock);
         bool woke = false;
         for (int i = 0; i < m->ncpus; i++)
-            if ((m->cpus[i]->intr_pending && (m->cpus[i]->flags & FL_IF)) ||
-                m->cpus[i]->nmi_pending)
+            if (cpu_woken(m->cpus[i]))
                 woke = true;
         if (woke)
             continue;

@@ -43,7 +43,7 @@ static const mon_cmd commands[] = {
     {"info registers", NULL, "[-a]",
      "every register of the current CPU (-a: of all CPUs)",
      cmd_info_registers, 0},
-    {"info cpus", NULL, "", "the CPUs: mode, RIP, halted or runnable",
+    {"info cpus", NULL, "", "the CPUs: mode, RIP, runnable, halted or waiting in MWAIT",
      cmd_info_cpus, 0},
     {"info tlb", NULL, "", "the software TLB of the current CPU",
      cmd_info_tlb, 0},

@@ -65,6 +65,16 @@ static void print_seg(mon_ctx *x, const char *name, const vp_seg *s)
                (s->attr & SEGA_G) ? " G" : "");
 }
 
+/* What a CPU is doing, for `info registers` and `info cpus`. */
+static const char *cpu_state(const vp_cpu *c)
+{
+    if (c->shutdown)
+        return "shut down";
+    if (c->halted)
+        return c->mwait ? "waiting in MWAIT" : "halted";
+    return "runnable";
+}
+
 static void print_cpu_regs(mon_ctx *x, vp_cpu *c)
 {
     static const char *const gpr[16] = {
@@ -77,7 +87,7 @@ static void print_cpu_regs(mon_ctx *x, vp_cpu *c)
     char t[256], sym[160];
     mon_printf(x, "CPU %d: %s, CPL %d, %s, %llu instructions retired\n",
                c->id, mode_name(c), c->cpl,
-               c->shutdown ? "shut down" : c->halted ? "halted" : "runnable",
+               cpu_state(c),
                (unsigned long long)c->icount);
     for (int i = 0; i < 16; i++)
         mon_printf(x, "%-3s=%016llx%s", gpr[order[i]],
@@ -152,8 +162,7 @@ void cmd_info_cpus(mon_ctx *x)
                    i == x->s->cpu ? '*' : ' ', i, (unsigned long long)c->rip,
                    mon_symbolize(x->s, c->rip, sym, sizeof(sym)),
                    mode_name(c),
-                   c->shutdown ? "shut down" : c->halted ? "halted"
-                                                         : "runnable");
+                   cpu_state(c));
     }
 }
 

@@ -81,7 +81,8 @@ void vp_cpu_reset(vp_cpu *c)
     c->tsc_offset = 0;
     c->tsc_aux = c->tsc_adjust = 0;
     c->pat = 0x0007040600070406ull;
-    c->misc_enable = 1; /* fast strings */
+    /* Fast strings and MONITOR/MWAIT enabled, as firmware leaves them. */
+    c->misc_enable = MISC_FAST_STRINGS | MISC_MONITOR;
     c->feature_control = 0;
     c->debugctl = 0;
     c->mtrr_def_type = 0;
@@ -92,6 +93,7 @@ void vp_cpu_reset(vp_cpu *c)
     c->exc.vector = -1;
     c->delivering = -1;
     c->halted = c->id != 0;  /* APs wait for INIT/SIPI */
+    c->mwait = c->monitor_armed = false;
     c->intr_pending = false;
     c->nmi_pending = c->nmi_blocked = false;
     c->shadow_until = 0;

@@ -137,6 +137,10 @@ typedef struct vp_tlb {
 /* Paging-structure cache for 4- and 5-level paging (SDM Vol 3A,
  * "Paging-Structure Caches"): the page table mapping a 2-MiB region and
  * the rights the levels above it grant. Valid while tlb_epoch is. */
+/* The monitor line of MONITOR/MWAIT: CPUID leaf 05H's smallest and
+ * largest monitor-line size. */
+#define VP_MONITOR_LINE 64
+
 typedef struct vp_pde_cache {
     uint64_t tag;       /* (linear >> 21) + 1; 0 = empty */
     uint64_t table;     /* guest-physical address of the page table */
@@ -265,6 +269,14 @@ struct vp_cpu {
     bool nmi_blocked;
     uint64_t shadow_until;     /* STI / MOV SS shadow: icount it ends at */
 
+    /* MONITOR/MWAIT (ops_sysext.c): the line MONITOR armed and its bytes
+     * then; `mwait` while halted says the CPU waits in MWAIT (not HLT),
+     * with interrupts waking it even under IF = 0 if `mwait_ibe`. */
+    bool monitor_armed;
+    bool mwait, mwait_ibe;
+    uint64_t monitor_gpa;      /* guest-physical, VP_MONITOR_LINE-aligned */
+    uint8_t monitor_line[VP_MONITOR_LINE];
+
     vp_tlb tlb;
     vp_pde_cache pdc[VP_PDC_SIZE];
     vp_cpu_stats stats;        /* counters for --stats (emu/base/stats.h) */
@@ -279,6 +291,10 @@ vp_cpu *vp_cpu_create(vp_machine *m, int id, const char *model, vp_error *err);
 void vp_cpu_destroy(vp_cpu *c);
 /* Power-on / RESET state (SDM Vol 3A, "Processor State After Reset"). */
 void vp_cpu_reset(vp_cpu *c);
+
+/* Whether the line armed by the last MONITOR changed since (or is not
+ * RAM any more): what ends a wait in MWAIT besides events (ops_sysext.c). */
+bool vp_mwait_triggered(vp_cpu *c);
 
 /* Runs up to `budget` instructions (stops early on halt, shutdown, or a
  * machine stop request). Returns instructions retired. */

@@ -59,6 +59,11 @@ uint32_t vp_cpuid_word(const vp_cpu *c, int word)
     if (word == CW_E1_EDX && !vp_cpu_is_amd(c) &&
         (c->misc_enable & MISC_XD_DISABLE))
         w &= ~FEAT_BIT(NX);
+    /* IA32_MISC_ENABLE bit 18 "ENABLE MONITOR FSM" clear: CPUID stops
+     * reporting MONITOR, and MONITOR/MWAIT are #UD. */
+    if (word == CW_1_ECX && !vp_cpu_is_amd(c) &&
+        !(c->misc_enable & MISC_MONITOR))
+        w &= ~FEAT_BIT(MONITOR);
     return w;
 }
 
@@ -69,6 +74,9 @@ bool vp_cpu_has(const vp_cpu *c, int feat)
         return false;
     if (feat == FEAT_NX && !vp_cpu_is_amd(c) &&
         (c->misc_enable & MISC_XD_DISABLE))
+        return false;
+    if (feat == FEAT_MONITOR && !vp_cpu_is_amd(c) &&
+        !(c->misc_enable & MISC_MONITOR))
         return false;
     return true;
 }
@@ -183,6 +191,19 @@ void vp_cpuid(vp_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
             out[3] = vp_cpuid_word(c, CW_7_EDX);
             if (vp_cpu_has(c, FEAT_PKU) && (c->cr4 & CR4_PKE))
                 out[2] |= FEAT_BIT(OSPKE);
+        }
+        break;
+    case 0x5:
+        /* MONITOR/MWAIT (SDM Vol 2A, CPUID, "MONITOR/MWAIT Leaf"; AMD
+         * Fn0000_0005): 64-byte monitor lines, the MWAIT extensions
+         * enumerated (EMX) with interrupts as break events (IBE), and one
+         * C1 sub-state: every MWAIT hint is the same wait (ops_sysext.c),
+         * so no deeper C-state is claimed. */
+        if (vp_cpu_has(c, FEAT_MONITOR)) {
+            out[0] = VP_MONITOR_LINE;
+            out[1] = VP_MONITOR_LINE;
+            out[2] = 3;
+            out[3] = 1u << 4;
         }
         break;
     case 0xb:

@@ -55,6 +55,7 @@ static inline bool vp_cpu_is_amd(const vp_cpu *c)
 #define MISC_PERFMON_AVAIL VP_BIT(7)
 #define MISC_BTS_UNAVAIL VP_BIT(11)
 #define MISC_PEBS_UNAVAIL VP_BIT(12)
+#define MISC_MONITOR VP_BIT(18)   /* ENABLE MONITOR FSM */
 #define MISC_LIMIT_CPUID VP_BIT(22)
 #define MISC_XTPR_DISABLE VP_BIT(23)
 #define MISC_XD_DISABLE VP_BIT(34)

@@ -286,8 +286,14 @@ int vp_write_cr(vp_cpu *c, int n, uint64_t val)
     case 8: r = write_cr8(c, val); break;
     default: return vp_raise(c, EXC_UD);  /* CR1, CR5-7, CR9-15 */
     }
-    if (r == VP_OK)
+    if (r == VP_OK) {
         VP_TRACE(&c->m->trace, CPU, "mov cr%d <- %#llx", n,
                  (unsigned long long)val);
+        /* Writes of CR0, CR3 and CR4 (LMSW and task switches included)
+         * trigger the monitor of MONITOR/MWAIT (SDM Vol 3A, "MONITOR/
+         * MWAIT Instruction": architectural TLB invalidations). */
+        if (n != 2 && n != 8)
+            c->monitor_armed = false;
+    }
     return r;
 }

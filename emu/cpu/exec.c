@@ -408,6 +408,20 @@ static void deliver_pending_exception(vp_cpu *c)
  * delivered. */
 static bool take_events(vp_cpu *c)
 {
+    /* A wait in MWAIT also ends on a store to the monitored line, and on
+     * an interrupt under IF = 0 when MWAIT asked for that (ECX[0]): the
+     * interrupt stays pending (SDM Vol 2B, MWAIT, "MWAIT for Power
+     * Management"). */
+    if (c->halted && c->mwait) {
+        if (vp_mwait_triggered(c)) {
+            c->halted = false;
+        } else if (c->intr_pending && c->mwait_ibe && !(c->flags & FL_IF)) {
+            if (vp_apic_intr_ready(c))
+                c->halted = false;
+            else
+                c->intr_pending = false;
+        }
+    }
     if (c->icount < c->shadow_until)
         return false;
     if (c->nmi_pending && !c->nmi_blocked) {

@@ -352,6 +352,7 @@ static void triple_fault(vp_cpu *c, int vec)
              vec);
     c->shutdown = true;
     c->halted = true;
+    c->mwait = false;
 }
 
 void vp_deliver_event(vp_cpu *c, int vector, int kind, bool has_error,
@@ -372,6 +373,9 @@ void vp_deliver_event(vp_cpu *c, int vector, int kind, bool has_error,
     }
     c->exc.vector = -1;
     c->halted = false;
+    /* Any event (interrupt, exception, INT n) triggers the monitor of
+     * MONITOR/MWAIT (SDM Vol 3A, "MONITOR/MWAIT Instruction"). */
+    c->monitor_armed = false;
 
     vp_xstate x;
     vp_xsave(c, &x);

@@ -322,11 +322,11 @@ static int wr_mtrr_var(vp_cpu *c, const msr_row *r, uint32_t msr,
 
 /* ---- Intel model-specific -------------------------------------------- */
 
-/* IA32_MISC_ENABLE: fast strings, automatic thermal control, limit CPUID
- * maxval, xTPR disable and XD disable are writable; BTS/PEBS unavailable
- * read as 1; no performance monitoring. */
-#define MISC_WRITABLE (MISC_FAST_STRINGS | MISC_TCC | MISC_LIMIT_CPUID | \
-                       MISC_XTPR_DISABLE | MISC_XD_DISABLE)
+/* IA32_MISC_ENABLE: fast strings, automatic thermal control, ENABLE
+ * MONITOR FSM, limit CPUID maxval, xTPR disable and XD disable are
+ * writable; BTS/PEBS unavailable read as 1; no performance monitoring. */
+#define MISC_WRITABLE (MISC_FAST_STRINGS | MISC_TCC | MISC_MONITOR |     \
+                       MISC_LIMIT_CPUID | MISC_XTPR_DISABLE | MISC_XD_DISABLE)
 #define MISC_RO_ONES (MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL)
 
 static int rd_misc_enable(vp_cpu *c, const msr_row *r, uint32_t msr,

@@ -35,6 +35,7 @@ int op_hlt(vp_cpu *c, const vp_insn *i)
     if (r)
         return r;
     c->halted = true;
+    c->mwait = false;
     return VP_BREAK;
 }
 

@@ -5,6 +5,8 @@
 #include "emu/cpu/cpuid.h"
 #include "emu/cpu/ops.h"
 
+#include <string.h>
+
 /* ---- RDRAND, RDSEED --------------------------------------------------- */
 
 /* SplitMix64's output function (Steele, Lea and Flood, "Fast Splittable
@@ -65,11 +67,18 @@ int op_rdpid(vp_cpu *c, const vp_insn *i)
  * faults associated with a byte load", and reading would give MMIO
  * registers a side effect. CLFLUSH* may also name an execute-only code
  * segment (kind SEG_READ_XO). */
+static int probe_byte_gpa(vp_cpu *c, int seg, uint64_t off, int kind,
+                          uint64_t *gpa)
+{
+    uint64_t lin;
+    int r = vp_seg_check(c, seg, off, 1, kind, &lin);
+    return r ? r : vp_translate(c, lin, ACC_READ, gpa);
+}
+
 static int probe_byte(vp_cpu *c, int seg, uint64_t off, int kind)
 {
-    uint64_t lin, gpa;
-    int r = vp_seg_check(c, seg, off, 1, kind, &lin);
-    return r ? r : vp_translate(c, lin, ACC_READ, &gpa);
+    uint64_t gpa;
+    return probe_byte_gpa(c, seg, off, kind, &gpa);
 }
 
 /* 0F AE memory forms: CLFLUSH (sub 0, NP /7), CLFLUSHOPT (sub 1, 66 /7),
@@ -83,25 +92,32 @@ int op_cacheline(vp_cpu *c, const vp_insn *i)
     return probe_byte(c, i->seg, insn_ea(c, i), SEG_READ_XO);
 }
 
-/* MONITOR (0F 01 C8) and MWAIT (0F 01 C9). #UD without CPUID.01H:ECX.
- * MONITOR, at CPL > 0 and in virtual-8086 mode; MONITOR: #GP(0) if ECX
- * (RCX) is not 0, then the byte-load checks of DS:rAX (segment override
+/* MONITOR (0F 01 C8) and MWAIT (0F 01 C9), SDM Vol 2B "MONITOR",
+ * "MWAIT" and Vol 3A "MONITOR/MWAIT Instruction". #UD without CPUID.01H:
+ * ECX.MONITOR (which IA32_MISC_ENABLE[18] clears on Intel parts), at
+ * CPL > 0 and in virtual-8086 mode; MONITOR: #GP(0) if ECX (RCX) is not
+ * 0, then the checks and faults of a byte load at DS:rAX (segment override
  * allowed); MWAIT: #GP(0) if ECX[31:1] (RCX[63:1]) is not 0, or ECX[0] is
  * 1 without CPUID.05H:ECX[1].
  *
- * Vanderpool's MONITOR never arms an address range (stores into it are
- * not watched), so MWAIT resumes at once: "If the preceding MONITOR
- * instruction did not successfully arm an address range ... the processor
- * will not enter the implementation-dependent-optimized state" (SDM Vol
- * 2B, MWAIT). Software re-checks its condition after MWAIT anyway.
- *
- * MONITOR is not advertised (features.def impl 0) although these rules are
- * complete: an OS that finds MONITOR idles in MWAIT rather than HLT, and
- * an MWAIT that never waits would spin where HLT lets virtual time skip
- * to the next timer. Advertising it also needs CPUID leaf 05H in the
- * models (monitor-line sizes; no interrupt-break extension, so ECX[0] = 1
- * stays #GP) and IA32_MISC_ENABLE[18] ("ENABLE MONITOR FSM", SDM Vol 4)
- * reading 1 on Intel parts. */
+ * MONITOR arms the 64-byte line (CPUID leaf 05H's size) of the address's
+ * physical page when it is RAM, and keeps a copy of its bytes. MWAIT then
+ * waits like HLT, the CPU halted with `mwait` set, unless the line
+ * already changed or nothing is armed ("the processor will not enter the
+ * implementation-dependent-optimized state"). It ends on an interrupt
+ * (delivered when IF = 1; with ECX[0] = 1 also under IF = 0, staying
+ * pending), an NMI, INIT or reset, and on a store to the line by any CPU
+ * or device, which the CPU finds by comparing the line with its copy
+ * whenever it is scheduled (vp_mwait_triggered). Events delivered and
+ * CR0/CR3/CR4 writes between MONITOR and MWAIT disarm the monitor (intr.c,
+ * ctrl.c), so that MWAIT then does not wait (SDM Vol 3A, "MONITOR/MWAIT
+ * Instruction"). A store that leaves the
+ * bytes as they were is not seen: the wait goes on until another event,
+ * which is a difference in timing only (software re-checks its condition
+ * after MWAIT, and MWAIT may end early or late for any reason). Every end
+ * of the wait disarms the monitor; the next MWAIT needs a new MONITOR.
+ * The hints in EAX select nothing: every wait is the same C1-like state
+ * (CPUID leaf 05H reports one C1 sub-state). */
 static int monitor_common(vp_cpu *c)
 {
     if (!vp_cpu_has(c, FEAT_MONITOR) || c->v86 ||
@@ -115,6 +131,12 @@ static uint64_t rcx_wide(const vp_cpu *c)
     return c->code_size == 8 ? c->gpr[R_CX] : c->gpr[R_CX] & 0xffffffffull;
 }
 
+/* The armed line's bytes now, or NULL if it is not RAM. */
+static const uint8_t *monitor_host(vp_cpu *c)
+{
+    return vp_phys_ram(&c->m->mem, c->monitor_gpa);
+}
+
 int op_monitor(vp_cpu *c, const vp_insn *i)
 {
     int r = monitor_common(c);
@@ -122,8 +144,23 @@ int op_monitor(vp_cpu *c, const vp_insn *i)
         return r;
     if (rcx_wide(c))
         return vp_raise_err(c, EXC_GP, 0);
-    return probe_byte(c, i->seg, c->gpr[R_AX] & size_mask(i->asize),
-                      SEG_READ);
+    uint64_t gpa;
+    r = probe_byte_gpa(c, i->seg, c->gpr[R_AX] & size_mask(i->asize),
+                       SEG_READ, &gpa);
+    if (r)
+        return r;
+    c->monitor_gpa = gpa & ~(uint64_t)(VP_MONITOR_LINE - 1);
+    const uint8_t *h = monitor_host(c);
+    c->monitor_armed = h != NULL;   /* only RAM is write-back memory */
+    if (h)
+        memcpy(c->monitor_line, h, VP_MONITOR_LINE);
+    return VP_OK;
+}
+
+bool vp_mwait_triggered(vp_cpu *c)
+{
+    const uint8_t *h = monitor_host(c);
+    return !h || memcmp(h, c->monitor_line, VP_MONITOR_LINE) != 0;
 }
 
 int op_mwait(vp_cpu *c, const vp_insn *i)
@@ -140,7 +177,15 @@ int op_mwait(vp_cpu *c, const vp_insn *i)
         if (!(l5[2] & 2))
             return vp_raise_err(c, EXC_GP, 0);
     }
-    return VP_OK;
+    if (!c->monitor_armed || vp_mwait_triggered(c)) {
+        c->monitor_armed = false;
+        return VP_OK;
+    }
+    c->monitor_armed = false;   /* the copy stays for the wait's checks */
+    c->halted = true;
+    c->mwait = true;
+    c->mwait_ibe = ecx & 1;
+    return VP_BREAK;
 }
 
 /* ---- CLAC, STAC --------------------------------------------------------- */

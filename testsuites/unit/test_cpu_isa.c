@@ -9,6 +9,7 @@
  * the extension flags cleared). */
 #include "testsuites/unit/test_cpu_sys.h"
 #include "emu/cpu/ops.h"
+#include "emu/apic/apic.h"
 
 #define DATA 0x200000ull
 
@@ -302,10 +303,35 @@ static const isa_vec vecs[] = {
     {"invpcid in 32-bit mode", .mode = MD_32,
      .code = {0x66, 0x0f, 0x38, 0x82, 0x06, 0xf4}, .len = 6,
      .init = {[R_AX] = 2, [R_SI] = DATA}},
-    /* ---- MONITOR / MWAIT: not advertised (see ops_sysext.c) ---- */
-    {"monitor not advertised", .code = {0x0f, 0x01, 0xc8}, .len = 3, .exc = X_UD},
-    {"mwait not advertised", M_AMD, .code = {0x0f, 0x01, 0xc9}, .len = 3,
+    /* ---- MONITOR / MWAIT (SDM Vol 2B; the waits: test_mwait_*) ---- */
+    {"monitor then mwait", .code = {0x0f, 0x01, 0xc8, 0x0f, 0x01, 0xc9, 0xf4},
+     .len = 7, .init = {[R_AX] = DATA}},
+    {"monitor on vp-amd", M_AMD, .code = {0x0f, 0x01, 0xc8, 0xf4}, .len = 4,
+     .init = {[R_AX] = DATA}},
+    {"monitor with ECX not 0", .code = {0x0f, 0x01, 0xc8}, .len = 3,
+     .init = {[R_AX] = DATA, [R_CX] = 1}, .exc = X_GP},
+    {"monitor of a non-canonical address", .code = {0x0f, 0x01, 0xc8},
+     .len = 3, .init = {[R_AX] = 1ull << 47}, .exc = X_GP},
+    {"monitor at CPL 3", .mode = MD_64U, .code = {0x0f, 0x01, 0xc8}, .len = 3,
+     .init = {[R_AX] = DATA}, .exc = X_UD},
+    {"mwait at CPL 3", .mode = MD_64U, .code = {0x0f, 0x01, 0xc9}, .len = 3,
      .exc = X_UD},
+    {"mwait with interrupts as break events (ECX[0])",
+     .code = {0x0f, 0x01, 0xc9, 0xf4}, .len = 4, .init = {[R_CX] = 1}},
+    {"mwait with ECX[1] set", .code = {0x0f, 0x01, 0xc9}, .len = 3,
+     .init = {[R_CX] = 2}, .exc = X_GP},
+    {"mwait with RCX[32] set", .code = {0x0f, 0x01, 0xc9}, .len = 3,
+     .init = {[R_CX] = 1ull << 32}, .exc = X_GP},
+    {"mwait without a monitor does not wait", .code = {0x0f, 0x01, 0xc9, 0xf4},
+     .len = 4},
+    {"no MONITOR", M_BARE, .code = {0x0f, 0x01, 0xc8}, .len = 3,
+     .init = {[R_AX] = DATA}, .exc = X_UD},
+    /* IA32_MISC_ENABLE[18] cleared (rdmsr; and eax, ~bit 18; wrmsr):
+     * MONITOR is #UD (SDM Vol 4, IA32_MISC_ENABLE). */
+    {"monitor with IA32_MISC_ENABLE.MONITOR clear",
+     .code = {0xb9, 0xa0, 0x01, 0x00, 0x00, 0x0f, 0x32, 0x25, 0xff, 0xff,
+              0xfb, 0xff, 0x0f, 0x30, 0x31, 0xc9, 0x0f, 0x01, 0xc8},
+     .len = 19, .exc = X_UD},
     /* ---- #UD without the CPUID bit (a vp-intel copy without them) ---- */
     {"no POPCNT", M_BARE, .code = {0xf3, 0x0f, 0xb8, 0xc3}, .len = 4, .exc = X_UD},
     {"no BMI1: andn", M_BARE, .code = {0xc4, 0xe2, 0x60, 0xf2, 0xc1}, .len = 5,
@@ -584,7 +610,21 @@ START_TEST(test_cpuid_bits)
     uint32_t want1 = FEAT_BIT(POPCNT) | FEAT_BIT(MOVBE) | FEAT_BIT(CX16) |
                      FEAT_BIT(RDRAND);
     ck_assert_uint_eq(r[2] & want1, want1);
+    ck_assert_uint_eq(r[2] & FEAT_BIT(MONITOR), FEAT_BIT(MONITOR));
+    vp_cpuid(c, 5, 0, r);       /* 64-byte lines, EMX and IBE, one C1 */
+    ck_assert_uint_eq(r[0], 64);
+    ck_assert_uint_eq(r[1], 64);
+    ck_assert_uint_eq(r[2], 3);
+    ck_assert_uint_eq(r[3], 0x10);
+    uint64_t misc;
+    ck_assert_int_eq(vp_rdmsr(c, 0x1a0, &misc), VP_OK);
+    ck_assert(misc & MISC_MONITOR);
+    ck_assert_int_eq(vp_wrmsr(c, 0x1a0, misc & ~MISC_MONITOR), VP_OK);
+    vp_cpuid(c, 1, 0, r);
     ck_assert_uint_eq(r[2] & FEAT_BIT(MONITOR), 0);
+    vp_cpuid(c, 5, 0, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    ck_assert_int_eq(vp_wrmsr(c, 0x1a0, misc), VP_OK);
     vp_cpuid(c, 7, 0, r);
     uint32_t want7 = FEAT_BIT(BMI1) | FEAT_BIT(BMI2) | FEAT_BIT(ADX) |
                      FEAT_BIT(RDSEED) | FEAT_BIT(SMAP) | FEAT_BIT(INVPCID) |
@@ -735,6 +775,92 @@ START_TEST(test_decode_isa)
 }
 END_TEST
 
+/* MWAIT waits as HLT does, the CPU halted until a store to the monitored
+ * line (here by another agent, as a device or CPU would) or an event. */
+static vp_cpu *mwait_cpu(vp_machine *m, const uint8_t *code, size_t len)
+{
+    vp_cpu *c = m->cpus[0];
+    long64(c, 0);
+    ck_assert_int_eq(vp_phys_load(&m->mem, T_CODE, code, len), 0);
+    c->gpr[R_AX] = DATA;
+    c->gpr[R_CX] = 0;
+    vp_cpu_exec(c, 100);
+    ck_assert_msg(c->halted && c->mwait, "waits in MWAIT");
+    vp_cpu_exec(c, 100);
+    ck_assert_msg(c->halted && c->mwait, "still waits with nothing changed");
+    return c;
+}
+
+START_TEST(test_mwait_store)
+{
+    /* monitor; mwait; mov eax, 1; hlt */
+    static const uint8_t code[] = {0x0f, 0x01, 0xc8, 0x0f, 0x01, 0xc9, 0xb8,
+                                   0x01, 0x00, 0x00, 0x00, 0xf4};
+    vp_machine *m = isa_machine(M_INTEL);
+    wr64(m, DATA + 56, 7);
+    vp_cpu *c = mwait_cpu(m, code, sizeof(code));
+    wr64(m, DATA + 64, 1);          /* the next line: no wake */
+    vp_cpu_exec(c, 100);
+    ck_assert(c->halted && c->mwait);
+    wr64(m, DATA + 56, 8);          /* the monitored line */
+    vp_cpu_exec(c, 100);
+    ck_assert_msg(c->halted && !c->mwait, "woke, ran on to the HLT");
+    ck_assert_uint_eq(c->gpr[R_AX], 1);
+    /* The wait disarmed the monitor: MWAIT alone does not wait again. */
+    c->halted = false;
+    c->rip = T_CODE + 3;
+    vp_cpu_exec(c, 100);
+    ck_assert(c->halted && !c->mwait);
+    vp_machine_destroy(m);
+}
+END_TEST
+
+/* Between MONITOR and MWAIT, a CR3 write (an architectural TLB
+ * invalidation) triggers the monitor: MWAIT does not wait. */
+START_TEST(test_mwait_triggered_by_cr3)
+{
+    /* monitor; mov rdx, cr3; mov cr3, rdx; mwait; hlt */
+    static const uint8_t code[] = {0x0f, 0x01, 0xc8, 0x0f, 0x20, 0xda, 0x0f,
+                                   0x22, 0xda, 0x0f, 0x01, 0xc9, 0xf4};
+    vp_machine *m = isa_machine(M_INTEL);
+    vp_cpu *c = m->cpus[0];
+    long64(c, 0);
+    ck_assert_int_eq(vp_phys_load(&m->mem, T_CODE, code, sizeof(code)), 0);
+    c->gpr[R_AX] = DATA;
+    c->gpr[R_CX] = 0;
+    vp_cpu_exec(c, 100);
+    ck_assert_msg(c->halted && !c->mwait, "ran on to the HLT");
+    ck_assert_uint_eq(c->rip, T_CODE + sizeof(code));
+    vp_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(test_mwait_interrupt_break)
+{
+    /* monitor; mov ecx, <break>; mwait; mov eax, 1; hlt */
+    for (int ibe = 0; ibe <= 1; ibe++) {
+        uint8_t code[] = {0x0f, 0x01, 0xc8, 0xb9, (uint8_t)ibe, 0x00, 0x00,
+                          0x00, 0x0f, 0x01, 0xc9, 0xb8, 0x01, 0x00, 0x00,
+                          0x00, 0xf4};
+        vp_machine *m = isa_machine(M_INTEL);
+        vp_cpu *c = mwait_cpu(m, code, sizeof(code));
+        ck_assert(!(c->flags & FL_IF));
+        vp_phys_write_n(&m->mem, 0xfee000f0, 0x1ff, 4);  /* APIC enabled */
+        vp_apic_msi(m, 0xfee00000, 0x40);                /* fixed, vector 40h */
+        vp_cpu_exec(c, 100);
+        if (ibe) {
+            /* Woken under IF = 0; the interrupt stays pending. */
+            ck_assert_msg(c->halted && !c->mwait, "ECX[0] = 1: woken");
+            ck_assert_uint_eq(c->gpr[R_AX], 1);
+            ck_assert(vp_apic_intr_ready(c));
+        } else {
+            ck_assert_msg(c->halted && c->mwait, "ECX[0] = 0: masked");
+        }
+        vp_machine_destroy(m);
+    }
+}
+END_TEST
+
 static Suite *suite_cpu_isa(void)
 {
     Suite *s = suite_create("cpu_isa");
@@ -745,6 +871,9 @@ static Suite *suite_cpu_isa(void)
     tcase_add_test(tc, test_rdtscp_rdpid);
     tcase_add_test(tc, test_smap_clac_stac);
     tcase_add_test(tc, test_cpuid_bits);
+    tcase_add_test(tc, test_mwait_store);
+    tcase_add_test(tc, test_mwait_interrupt_break);
+    tcase_add_test(tc, test_mwait_triggered_by_cr3);
     tcase_add_test(tc, test_decode_isa);
     suite_add_tcase(s, tc);
     return s;
