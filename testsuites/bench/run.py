@@ -378,6 +378,34 @@ def print_table(summary, names, engines):
           "MIPS = instructions / s / 1e6; vanderpool/X = X's s / Vanderpool's s")
 
 
+def native_floor(path, runs):
+    """tlbmiss's pointer chase run natively (testsuites/bench/host): the
+    least CPU seconds of `runs` runs and its number of loads, or None."""
+    best = None
+    for _ in range(runs):
+        try:
+            out = subprocess.run([path], capture_output=True, text=True,
+                                 timeout=120).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        m = re.search(r"([0-9.]+) s CPU for (\d+) loads", out)
+        if not m:
+            return None
+        s, loads = float(m.group(1)), int(m.group(2))
+        best = (s, loads) if best is None or s < best[0] else best
+    return best
+
+
+def print_floor(summary, engines, floor):
+    """Per-load times of tlbmiss beside the host's own (docs/bench.md)."""
+    s, loads = floor
+    b = summary["benchmarks"]["tlbmiss"]["engines"]
+    per = ", ".join("%s %.1f ns" % (e, b[e]["cpu_s"] / loads * 1e9)
+                    for e in engines if b[e]["cpu_s"])
+    print("tlbmiss per load: the host itself %.1f ns (the same chase run natively); %s"
+          % (s / loads * 1e9, per))
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -389,6 +417,8 @@ def main(argv):
     ap.add_argument("--build", default="build")
     ap.add_argument("--vanderpool", help="the binary (default BUILD/vanderpool)")
     ap.add_argument("--json", help="results file (default BUILD/bench/results.json)")
+    ap.add_argument("--native", help="tlbmiss's chase as a host program "
+                    "(make bench builds BUILD/bench/tlbmiss_native): printed beside it")
     args = ap.parse_args(argv)
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
@@ -476,6 +506,12 @@ def main(argv):
     summary = summarize(names, engines, results, counts)
     print("\nVanderpool benchmarks, %d run(s) each, %s" % (args.runs, host_description()["cpu"]))
     print_table(summary, names, engines)
+    floor = None
+    if "tlbmiss" in names and args.native and os.path.exists(args.native):
+        floor = native_floor(args.native, args.runs)
+        if floor:
+            print_floor(summary, engines, floor)
+            summary["tlbmiss_native"] = {"cpu_s": floor[0], "loads": floor[1]}
 
     doc = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
