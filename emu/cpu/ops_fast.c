@@ -262,12 +262,15 @@ static const vp_handler alu_mem_fast[8][2][3] = {
         lf_set(c, LF, SZ, r, a, n);                                        \
         return vp_next(c, i);                                              \
     }
-DEF_SHIFT(shl32, uint32_t, 4, LF_SHL, a << n)
-DEF_SHIFT(shl64, uint64_t, 8, LF_SHL, a << n)
-DEF_SHIFT(shr32, uint32_t, 4, LF_SHR, a >> n)
-DEF_SHIFT(shr64, uint64_t, 8, LF_SHR, a >> n)
-DEF_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
-DEF_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
+/* The shifts: name, type, size, lazy-flags operation, result. */
+#define SHIFT_OPS(X)                                                       \
+    X(shl32, uint32_t, 4, LF_SHL, a << n)                                  \
+    X(shl64, uint64_t, 8, LF_SHL, a << n)                                  \
+    X(shr32, uint32_t, 4, LF_SHR, a >> n)                                  \
+    X(shr64, uint64_t, 8, LF_SHR, a >> n)                                  \
+    X(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))             \
+    X(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
+SHIFT_OPS(DEF_SHIFT)
 
 /* ROL/ROR of a register by an immediate count (C1 /0 /1, D1 /0 /1),
  * count already masked and non-zero. Only CF and OF change (SDM Vol 2B,
@@ -733,12 +736,7 @@ static const struct {
         lf_set(c, LF, SZ, r, a, n);                                        \
         return vp_next(c, j);                                              \
     }
-DEF_MOVOP_SHIFT(shl32, uint32_t, 4, LF_SHL, a << n)
-DEF_MOVOP_SHIFT(shl64, uint64_t, 8, LF_SHL, a << n)
-DEF_MOVOP_SHIFT(shr32, uint32_t, 4, LF_SHR, a >> n)
-DEF_MOVOP_SHIFT(shr64, uint64_t, 8, LF_SHR, a >> n)
-DEF_MOVOP_SHIFT(sar32, uint32_t, 4, LF_SAR, (uint32_t)((int32_t)a >> n))
-DEF_MOVOP_SHIFT(sar64, uint64_t, 8, LF_SAR, (uint64_t)((int64_t)a >> n))
+SHIFT_OPS(DEF_MOVOP_SHIFT)
 
 /* The register source is read after the copy: it may be the copy. */
 #define DEF_MOVOP_ALU(NAME, T, SZ, LF, EXPR)                               \
