@@ -122,9 +122,11 @@ static VP_ALWAYS_INLINE int jcc_go(vp_cpu *c, const vp_insn *i, bool taken)
 {
     if (!taken)
         return vp_next(c, i);
+    /* A tail call once inlined into the handlers (musttail needs the
+     * caller's own signature, which jcc_go does not have). */
     const vp_insn *local = vp_local_target(c, i);
     if (local)
-        VP_MUSTTAIL return local->fn(c, local);
+        return local->fn(c, local);
     uint64_t t = (vp_next_rip(c, i) + i->imm) & size_mask(i->osize);
     if (VP_UNLIKELY(c->code_size == 8 ? !vp_canonical(c, t)
                                       : t > c->seg[S_CS].limit)) {
