@@ -105,9 +105,10 @@ int vp_decode(const uint8_t *bytes, int avail, int code_size, vp_insn *out);
 /* Swaps a generic handler for a specialized one where one exists
  * (ops_fast.c); called on every record entering the block cache. */
 void vp_specialize(vp_insn *i);
-/* Lets record a run the specialized Jcc record b that follows it as well,
- * when a is a compare, test or decrement that can carry it (ops_fast.c,
- * "macro-op fusion"); called on consecutive records of a cached block. */
+/* Lets record a run the record b that follows it as well (ops_fast.c,
+ * "macro-op fusion"): a compare, test or decrement and the specialized
+ * Jcc after it, or a register copy and the operation on the copy after
+ * it. Called on consecutive records of a cached block. */
 void vp_fuse(vp_insn *a, const vp_insn *b);
 /* Finds, for the specialized Jcc records among the n records of a block
  * decoded in 64-bit mode, the record their target starts (vp_local_target);
@@ -189,8 +190,9 @@ static inline int vp_next_w(vp_cpu *c, const vp_insn *i)
  * attn_word, and the budget covers the records up to the block's end.
  * blk_icount moves so that blk_icount + idx stays the count of each
  * record (the loop finds the record a chain stopped at from it). Counted
- * as a chained block entry, so that the statistics do not depend on where
- * a block starts. Returns NULL when the branch must go the long way. */
+ * as a chained block entry: a block entry the loop did not look up (a
+ * traced run, which does, decodes a block at the target instead). Returns
+ * NULL when the branch must go the long way. */
 static VP_ALWAYS_INLINE const vp_insn *vp_local_target(vp_cpu *c,
                                                        const vp_insn *i)
 {
@@ -198,7 +200,7 @@ static VP_ALWAYS_INLINE const vp_insn *vp_local_target(vp_cpu *c,
     if (i->disp < 0 || c->attn_word || next + i->imm2 > c->chain_limit)
         return NULL;
     c->blk_icount = next - (uint64_t)i->disp;
-    c->stats.dcache_chained++;  /* a block entry the loop did not look up */
+    c->stats.dcache_chained++;
     return i - i->idx + i->disp;
 }
 

@@ -111,11 +111,11 @@ int op_cacheline(vp_cpu *c, const vp_insn *i)
  * whenever it is scheduled (vp_mwait_triggered). Events delivered and
  * CR0/CR3/CR4 writes between MONITOR and MWAIT disarm the monitor (intr.c,
  * ctrl.c), so that MWAIT then does not wait (SDM Vol 3A, "MONITOR/MWAIT
- * Instruction"). A store that leaves the
- * bytes as they were is not seen: the wait goes on until another event,
- * which is a difference in timing only (software re-checks its condition
- * after MWAIT, and MWAIT may end early or late for any reason). Every end
- * of the wait disarms the monitor; the next MWAIT needs a new MONITOR.
+ * Instruction"). A store that leaves the bytes as they were is not seen:
+ * the wait goes on until another event, which is a difference in timing
+ * only (software re-checks its condition after MWAIT, and MWAIT may end
+ * early or late for any reason). Every end of the wait disarms the
+ * monitor; the next MWAIT needs a new MONITOR.
  * The hints in EAX select nothing: every wait is the same C1-like state
  * (CPUID leaf 05H reports one C1 sub-state). */
 static int monitor_common(vp_cpu *c)
