@@ -348,6 +348,22 @@ def test_exit_halted(vp, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("vanderpool: ") and "halted" in lines[0]
 
 
+@pytest.mark.parametrize("ecx", [0, 1])
+def test_exit_halted_in_mwait(vp, tmp_path, ecx):
+    # cli; mov eax, 0x100000; xor edx, edx; xor ecx, ecx; monitor;
+    # mov ecx, <ecx>; mwait; jmp $. Nothing can end the wait (no store,
+    # no interrupt source armed, even as a break event with ECX = 1): the
+    # run ends as for HLT with interrupts off, not by the timeout.
+    code = (bytes([0xFA, 0xB8]) + struct.pack("<I", 0x100000) +
+            bytes([0x31, 0xD2, 0x31, 0xC9, 0x0F, 0x01, 0xC8, 0xB9]) +
+            struct.pack("<I", ecx) + bytes([0x0F, 0x01, 0xC9]) + SPIN)
+    k = write(tmp_path, "k.bin", flat_mb1(code))
+    p = run(vp, "run", "--timeout", "10", k)
+    assert p.returncode == 12, err_lines(p)
+    lines = err_lines(p)
+    assert len(lines) == 1 and "halted" in lines[0], lines
+
+
 def test_exit_insn_limit(vp, tmp_path):
     k = write(tmp_path, "k.bin", flat_mb1(SPIN))
     p = run(vp, "run", "--max-insns", "10000", k)
