@@ -6,6 +6,7 @@ the monitor reads from the image.
 Scripted input is synchronous: after `continue`, the next commands wait
 until the machine stops, so a test can write every command up front.
 """
+import contextlib
 import os
 import re
 import socket
@@ -243,11 +244,15 @@ def test_bad_monitor_value(vanderpool, elf, value):
     assert "invalid --monitor value" in p.stderr
 
 
-def test_monitor_on_unix_socket(vanderpool, elf, tmp_path):
-    path = str(tmp_path / "mon.sock")
-    proc = subprocess.Popen([vanderpool, "run", "-S", "--monitor", "unix:" + path,
-                             "--serial", "null", elf], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def monitor_socket(vanderpool, path, *args):
+    """Runs `vanderpool run --monitor unix:PATH ARGS...`, connects to the
+    socket and yields (process, socket, until), until(marker) reading up to
+    and including `marker`. The process is killed if still running at the
+    end."""
+    proc = subprocess.Popen([vanderpool, "run", "--monitor", "unix:" + path] + list(args),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 10
         while not os.path.exists(path) and time.time() < deadline:
@@ -265,6 +270,16 @@ def test_monitor_on_unix_socket(vanderpool, elf, tmp_path):
                 data += chunk
             return data.decode()
 
+        yield proc, s, until
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_monitor_on_unix_socket(vanderpool, elf, tmp_path):
+    path = str(tmp_path / "mon.sock")
+    with monitor_socket(vanderpool, path, "-S", "--serial", "null", elf) as (proc, s, until):
         assert "Vanderpool monitor" in until(b"(vp) ")
         s.sendall(b"break ring_push\n")
         assert "breakpoint 1 at linear" in until(b"(vp) ")
@@ -279,10 +294,6 @@ def test_monitor_on_unix_socket(vanderpool, elf, tmp_path):
         s.close()
         assert proc.wait(timeout=20) == 0
         assert not os.path.exists(path)         # removed at exit
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_running_guest_is_not_perturbed_by_monitor_input(vanderpool, guest_elf):
@@ -338,26 +349,8 @@ def test_stop_a_running_guest(vanderpool, guest_elf, tmp_path):
     resumes it."""
     elf_path = guest_elf("dev_rtc")
     path = str(tmp_path / "mon.sock")
-    proc = subprocess.Popen([vanderpool, "run", "--realtime", "--monitor", "unix:" + path,
-                             "--serial", "null", elf_path], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 10
-        while not os.path.exists(path) and time.time() < deadline:
-            time.sleep(0.02)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(path)
-        s.settimeout(20)
-
-        def until(marker):
-            data = b""
-            while marker not in data:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            return data.decode()
-
+    with monitor_socket(vanderpool, path, "--realtime", "--serial", "null",
+                        elf_path) as (proc, s, until):
         until(b"(vp) ")
         time.sleep(0.3)
         s.sendall(b"stop\n")
@@ -376,7 +369,3 @@ def test_stop_a_running_guest(vanderpool, guest_elf, tmp_path):
         s.sendall(b"quit\n")
         s.close()
         assert proc.wait(timeout=30) == 1          # dev_rtc passed
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
