@@ -134,16 +134,19 @@ typedef struct vp_tlb {
     vp_tlb_entry e[TLB_KINDS][2][VP_TLB_SIZE]; /* [kind][user][index] */
 } vp_tlb;
 
-/* Paging-structure cache for 4- and 5-level paging (SDM Vol 3A,
- * "Paging-Structure Caches"): the page table mapping a 2-MiB region and
- * the rights the levels above it grant. Valid while tlb_epoch is. */
 /* The monitor line of MONITOR/MWAIT: CPUID leaf 05H's smallest and
  * largest monitor-line size. */
 #define VP_MONITOR_LINE 64
 
+/* Paging-structure cache for 4- and 5-level paging (SDM Vol 3A,
+ * "Paging-Structure Caches"): the page table mapping a 2-MiB region and
+ * the rights the levels above it grant. Valid while tlb_epoch is. */
 typedef struct vp_pde_cache {
     uint64_t tag;       /* (linear >> 21) + 1; 0 = empty */
     uint64_t table;     /* guest-physical address of the page table */
+    const uint8_t *host; /* its host address when in RAM, else NULL (the
+                          * RAM map changes only with the A20 gate, which
+                          * flushes the TLB and so this) */
     uint32_t epoch;
     uint8_t u, rw, nx;
 } vp_pde_cache;

@@ -149,8 +149,9 @@ int vp_page_walk(vp_cpu *c, uint64_t lin, unsigned acc, bool user_access,
             if (lvl == 1 && update && c->long_mode) {
                 /* Cached once the walk succeeded and the upper levels'
                  * accessed flags are set (below). */
-                pdc = (vp_pde_cache){(lin >> 21) + 1, table, c->tlb_epoch,
-                                     u, rw, nx};
+                pdc = (vp_pde_cache){(lin >> 21) + 1, table,
+                                     vp_phys_ram(&c->m->mem, table),
+                                     c->tlb_epoch, u, rw, nx};
             }
             unsigned shift = 12 + 9 * (unsigned)(lvl - 1);
             uint64_t ea = table + (((lin >> shift) & 0x1ff) << 3);

@@ -36,13 +36,10 @@ static VP_ALWAYS_INLINE bool vp_page_walk_cached(vp_cpu *c, uint64_t lin,
     if (pc->tag != (lin >> 21) + 1 || pc->epoch != c->tlb_epoch ||
         !c->long_mode || !(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PAE))
         return false;
-    vp_physmem *pm = &c->m->mem;
-    uint64_t ea = pc->table + (((lin >> 12) & 0x1ff) << 3);
-    int64_t off = vp_phys_ram_offset(pm, ea);
-    if (off < 0)
+    if (pc->host == NULL)
         return false;
     uint64_t e;
-    memcpy(&e, pm->ram + off, 8);
+    memcpy(&e, pc->host + (((lin >> 12) & 0x1ff) << 3), 8);
     unsigned kind = acc & ACC_KIND;
     uint64_t need = PTE_P | PTE_A | (kind == ACC_WRITE ? PTE_D : 0);
     /* Bits 51:12, whose part from MAXPHYADDR up is reserved: the address
