@@ -10,7 +10,7 @@
 #   make bench BENCH_RUNS=1      one run per engine and benchmark (quick)
 #   make bench BENCH_ONLY="alu branch" BENCH_ENGINES=vanderpool,qemu
 #   make bench-images            build the images only
-# tlbmiss's chase also runs natively (testsuites/bench/host), printed
+# memchase's chase also runs natively (testsuites/bench/host), printed
 # beside the table: the floor host memory sets for it.
 #
 # Not part of `make test`: benchmarks are not tests.
@@ -32,13 +32,13 @@ BENCH_ENGINES ?= vanderpool,qemu,bochs
 .PHONY: bench bench-images
 bench-images: $(BENCH_ELFS) $(BENCH_IMGS)
 
-bench: $(VANDERPOOL) bench-images $(BENCH_BUILD)/tlbmiss_native
+bench: $(VANDERPOOL) bench-images $(BENCH_BUILD)/memchase_native
 	$(PYTHON) $(BENCH_DIR)/run.py --build $(BUILD) --runs $(BENCH_RUNS) \
-	    --engines $(BENCH_ENGINES) --native $(BENCH_BUILD)/tlbmiss_native \
+	    --engines $(BENCH_ENGINES) --native $(BENCH_BUILD)/memchase_native \
 	    $(BENCH_ONLY)
 
-# tlbmiss's pointer chase as a host program: the floor host memory sets.
-$(BENCH_BUILD)/tlbmiss_native: $(BENCH_DIR)/host/tlbmiss_native.c
+# memchase's pointer chase as a host program: the floor host memory sets.
+$(BENCH_BUILD)/memchase_native: $(BENCH_DIR)/host/memchase_native.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 

@@ -45,6 +45,12 @@ TIMEOUT = {"vanderpool": 300.0, "qemu": 300.0, "bochs": 900.0}
 _BENCH_RE = re.compile(r"^BENCH (\S+) checksum=([0-9a-f]+) units=(\d+)\s*$", re.M)
 _AFTER_RE = re.compile(r"\(after (\d+) instructions\)")
 _BOCHS_SHUTDOWN = "Shutdown port: shutdown requested"
+# References: run and printed like the benchmarks, after them and outside
+# the geomean. memchase is bound by the host's memory latency, which the
+# native run of its chase measures (docs/bench.md).
+REFERENCES = ("memchase",)
+# Benchmarks whose unit is one load: their time per load is printed.
+PER_LOAD = ("tlbmiss", "memchase")
 
 
 class Image:
@@ -334,12 +340,13 @@ def summarize(names, engines, results, counts):
             if vp and other and vp > 0 and other > 0:
                 b["ratios"]["vanderpool/" + e] = other / vp
         out["benchmarks"][name] = b
+    targets = [n for n in names if n not in REFERENCES]
     for e in engines:
         if e == "vanderpool":
             continue
-        rs = [out["benchmarks"][n]["ratios"].get("vanderpool/" + e) for n in names]
+        rs = [out["benchmarks"][n]["ratios"].get("vanderpool/" + e) for n in targets]
         rs = [r for r in rs if r]
-        if rs and len(rs) == len(names):
+        if rs and len(rs) == len(targets):
             out.setdefault("geomean", {})["vanderpool/" + e] = math.exp(
                 sum(math.log(r) for r in rs) / len(rs))
     return out
@@ -353,18 +360,26 @@ def print_table(summary, names, engines):
         if "vanderpool" in engines else []
     cols += ratio_keys
     rows = []
-    for n in names:
+
+    def row(n, label):
         b = summary["benchmarks"][n]
-        row = [n, fmt_int(b["instructions"])]
+        r = [label, fmt_int(b["instructions"])]
         for e in engines:
-            row += [fmt_f(b["engines"][e]["cpu_s"], 3), fmt_f(b["engines"][e]["mips"], 1)]
-        row += [fmt_f(b["ratios"].get(k), 2) + ("x" if b["ratios"].get(k) else "")
-                for k in ratio_keys]
-        rows.append(row)
+            r += [fmt_f(b["engines"][e]["cpu_s"], 3), fmt_f(b["engines"][e]["mips"], 1)]
+        r += [fmt_f(b["ratios"].get(k), 2) + ("x" if b["ratios"].get(k) else "")
+              for k in ratio_keys]
+        rows.append(r)
+
+    for n in names:
+        if n not in REFERENCES:
+            row(n, n)
     g = summary.get("geomean", {})
     if any(k in g for k in ratio_keys):
         rows.append(["geomean", ""] + [""] * (2 * len(engines)) +
                     [fmt_f(g.get(k), 2) + ("x" if g.get(k) else "") for k in ratio_keys])
+    refs = [n for n in names if n in REFERENCES]
+    for n in refs:
+        row(n, n + " (ref)")
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                                    for i, (c, w) in enumerate(zip(cells, widths)))
@@ -376,10 +391,13 @@ def print_table(summary, names, engines):
     print("\nboot + exit (the null benchmark, subtracted above): " + boot)
     print("s = CPU seconds (user+sys) of the workload, min of the runs; "
           "MIPS = instructions / s / 1e6; vanderpool/X = X's s / Vanderpool's s")
+    if refs:
+        print("(ref) = a reference outside the geomean: memchase is tlbmiss's chase "
+              "over 64 MiB of distinct pages, bound by host memory (docs/bench.md)")
 
 
 def native_floor(path, runs):
-    """tlbmiss's pointer chase run natively (testsuites/bench/host): the
+    """memchase's pointer chase run natively (testsuites/bench/host): the
     least CPU seconds of `runs` runs and its number of loads, or None."""
     best = None
     for _ in range(runs):
@@ -396,14 +414,20 @@ def native_floor(path, runs):
     return best
 
 
-def print_floor(summary, engines, floor):
-    """Per-load times of tlbmiss beside the host's own (docs/bench.md)."""
-    s, loads = floor
-    b = summary["benchmarks"]["tlbmiss"]["engines"]
-    per = ", ".join("%s %.1f ns" % (e, b[e]["cpu_s"] / loads * 1e9)
-                    for e in engines if b[e]["cpu_s"])
-    print("tlbmiss per load: the host itself %.1f ns (the same chase run natively); %s"
-          % (s / loads * 1e9, per))
+def print_per_load(summary, names, engines, floor):
+    """Per-load times of the chases (one load per unit), memchase's beside
+    the host's own (docs/bench.md)."""
+    for n in names:
+        b = summary["benchmarks"][n]
+        if n not in PER_LOAD or not b["units"]:
+            continue
+        per = ", ".join("%s %.1f ns" % (e, b["engines"][e]["cpu_s"] / b["units"] * 1e9)
+                        for e in engines if b["engines"][e]["cpu_s"])
+        host = ""
+        if n == "memchase" and floor:
+            host = "the host itself %.1f ns (the same chase run natively); " % (
+                floor[0] / floor[1] * 1e9)
+        print("%s per load: %s%s" % (n, host, per))
 
 
 # ------------------------------------------------------------------ main
@@ -417,8 +441,8 @@ def main(argv):
     ap.add_argument("--build", default="build")
     ap.add_argument("--vanderpool", help="the binary (default BUILD/vanderpool)")
     ap.add_argument("--json", help="results file (default BUILD/bench/results.json)")
-    ap.add_argument("--native", help="tlbmiss's chase as a host program "
-                    "(make bench builds BUILD/bench/tlbmiss_native): printed beside it")
+    ap.add_argument("--native", help="memchase's chase as a host program "
+                    "(make bench builds BUILD/bench/memchase_native): printed beside it")
     args = ap.parse_args(argv)
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
@@ -507,11 +531,11 @@ def main(argv):
     print("\nVanderpool benchmarks, %d run(s) each, %s" % (args.runs, host_description()["cpu"]))
     print_table(summary, names, engines)
     floor = None
-    if "tlbmiss" in names and args.native and os.path.exists(args.native):
+    if "memchase" in names and args.native and os.path.exists(args.native):
         floor = native_floor(args.native, args.runs)
         if floor:
-            print_floor(summary, engines, floor)
-            summary["tlbmiss_native"] = {"cpu_s": floor[0], "loads": floor[1]}
+            summary["memchase_native"] = {"cpu_s": floor[0], "loads": floor[1]}
+    print_per_load(summary, names, engines, floor)
 
     doc = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -1,13 +1,12 @@
-/* tlbmiss_native.c: the pointer chase of the tlbmiss benchmark, run
- * natively on the host (not a guest): 16384 pages of 4 KiB, the same
- * page order and offsets, 384 passes. It prints the nanoseconds per load,
- * the floor that host memory (faulting in 64 MiB, then TLB misses and
- * cache misses on it) sets for any engine whose guest RAM is host memory
- * in 4 KiB pages, and that tlbmiss's ratios are read against
- * (docs/bench.md). With an
+/* memchase_native.c: the pointer chase of memchase.c run natively on the
+ * host (not a guest): 16384 pages of 4 KiB, the same page order and
+ * offsets, 384 passes. It prints the nanoseconds per load, the floor that
+ * host memory (faulting in 64 MiB, then TLB misses and cache misses on
+ * it) sets for any engine whose guest RAM is host memory in 4 KiB pages,
+ * and that memchase's ratios are read against (docs/bench.md). With an
  * argument "thp" the region is advised for transparent huge pages.
  *
- *   make bench-native
+ *   make bench (builds build/bench/memchase_native and runs it)
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -58,7 +57,7 @@ int main(int argc, char **argv)
         sum += ptr;
     }
     double t = cpu_seconds() - t0;
-    printf("tlbmiss native (%s pages): %.3f s CPU for %llu loads, %.1f ns per load "
+    printf("memchase native (%s pages): %.3f s CPU for %llu loads, %.1f ns per load "
            "(check %llx)\n", thp ? "huge" : "4 KiB", t, (unsigned long long)n,
            t / (double)n * 1e9, (unsigned long long)(sum - (uint64_t)(uintptr_t)m * n));
     return 0;
