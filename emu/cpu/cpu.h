@@ -174,6 +174,9 @@ struct vp_cpu {
     uint64_t lf_res, lf_a, lf_b;
     uint32_t lf_op;            /* vp_lazy_op | size<<8; 0: flags valid */
     uint32_t lf_cf;            /* carry-in for INC/DEC, which keep CF */
+    /* 1 from a predicating Jcc that was taken to the record it skips
+     * (ops_fast.c, "predicated skips"), which reads and clears it. */
+    uint64_t pred_skip;
 
     uint64_t insn_rip;         /* RIP of the instruction executing */
     uint64_t icount;           /* instructions retired */

@@ -47,7 +47,8 @@ struct vp_insn {
     uint8_t rm;        /* ModRM.rm with REX.B (register forms) */
     uint8_t base;      /* base register or REG_NONE */
     uint8_t index;     /* index register or REG_NONE */
-    uint8_t scale;     /* index shift 0-3 */
+    uint8_t scale;     /* index shift 0-3; specialized Jcc: 1 when it
+                        * predicates the record after it (ops_fast.c) */
     uint8_t flags;     /* I_* */
     uint8_t sub;       /* handler-specific: ALU op, condition, group row */
     uint8_t endblk;    /* the block ends after this instruction */

@@ -1238,6 +1238,49 @@ static void g_jcc(gctx *g, const tmpl *t)
     emit_raw(g, m, n + 4, 0, 0, 0);
 }
 
+/* Jcc forward over one register ALU instruction (ADD OR AND SUB XOR with
+ * a register or an immediate, 32- or 64-bit): the shape Vanderpool runs
+ * predicated (ops_fast.c, "predicated skips"), taken or not as the flags
+ * the earlier groups left say. rel8 or rel32, patched once the skipped
+ * instruction's length is known. */
+static void g_jcc_alu(gctx *g, const tmpl *t)
+{
+    (void)t;
+    unsigned cc = rn(&g->r, 16);
+    bool rel32 = rp(&g->r, 30);
+    uint8_t b[6] = {0x0f, (uint8_t)(0x80 + cc), 0, 0, 0, 0};
+    if (!rel32)
+        b[0] = (uint8_t)(0x70 + cc);
+    unsigned at = g->g->len + (rel32 ? 2 : 1);
+    emit_raw(g, b, rel32 ? 6 : 2, cc_reads(cc), 0, 0);
+    unsigned start = g->g->len;
+    unsigned size = g->mode == 64 && rp(&g->r, 50) ? 8 : 4;
+    static const uint8_t alus[5] = {0, 1, 4, 5, 6}; /* ADD OR AND SUB XOR */
+    unsigned op = alus[rn(&g->r, 5)];
+    ins in;
+    if (rp(&g->r, 50)) {
+        in = mk(0, (uint8_t)(op * 8 + 1));             /* E, G */
+        in.modrm = true;
+        in.regf = (uint8_t)rreg(g);
+    } else {
+        bool ib = rp(&g->r, 50);
+        in = mk(0, ib ? 0x83 : 0x81);
+        in.modrm = true;
+        in.regf = (uint8_t)op;
+        in.immsz = ib ? 1 : 4;
+        in.imm = rnext(&g->r);
+    }
+    in.e = ereg(wreg_sz(g, size));
+    osz(g, &in, size);
+    alu_flags(&in, op);
+    /* It may not run: the flags it sets are not known to be defined
+     * after it, and those left undefined before stay so. */
+    in.def = 0;
+    emit(g, &in);
+    if (!g->bad)
+        g->g->bytes[at] = (uint8_t)(g->g->len - start);
+}
+
 /* Indirect JMP/CALL through a register or memory (SDM Vol 2, "JMP",
  * "CALL"): call +0; pop r gives the code address, LEA moves it to the
  * target, which skips a MOV (JMP) or is a RET (CALL). arg: 0 JMP r,
@@ -2398,6 +2441,7 @@ static const tmpl tmpls[] = {
     {"cmovcc", g_cmov, 0, MB, 4, 0, NULL, false},
     {"jcc", g_jcc, 0, MB, 4, 0, NULL, false},
     {"loop_jcxz", g_jcc, 1, MB, 2, 0, NULL, false},
+    {"jcc_alu", g_jcc_alu, 0, MB, 4, 0, NULL, false},
     {"movzx", g_movx, 0, MB, 3, 0, NULL, false},
     {"movsx", g_movx, 1, MB, 3, 0, NULL, false},
     {"movsxd", g_movx, 2, M64, 2, 0, NULL, false},

@@ -221,6 +221,78 @@ START_TEST(test_bound)
 }
 END_TEST
 
+/* A Jcc over one register ALU instruction runs as its predicate
+ * (ops_fast.c, "predicated skips"): the loop below takes it half of the
+ * time. The result, the flags and above all the count of retired
+ * instructions (the skipped ADD is not counted) must be those of running
+ * it one instruction at a time, at every point a budget can stop it. */
+static const uint8_t pred_loop[] = {
+    0xb9, 0x64, 0x00, 0x00, 0x00, /* mov ecx, 100 */
+    0xf6, 0xc1, 0x01,             /* 1: test cl, 1 */
+    0x74, 0x04,                   /* jz 2f */
+    0x48, 0x83, 0xc0, 0x03,       /* add rax, 3 */
+    0xff, 0xc9,                   /* 2: dec ecx */
+    0x75, 0xf3,                   /* jnz 1b */
+    0xf4};                        /* hlt */
+#define PRED_LOOP_INSNS (1 + 100 * 4 + 50)
+
+static vp_machine *pred_machine(void)
+{
+    vp_machine *m = unit_machine(64);
+    vp_cpu *c = m->cpus[0];
+    ck_assert_int_eq(vp_cpu_setup_long_mode(c, CODE, 0x10000, 1ull << 30, STACK), 0);
+    ck_assert_int_eq(vp_phys_load(&m->mem, CODE, pred_loop, sizeof(pred_loop)), 0);
+    return m;
+}
+
+START_TEST(test_predicated_skip)
+{
+    /* The reference: one instruction per call, RIP and RAX after each. */
+    vp_machine *m1 = pred_machine();
+    vp_cpu *c1 = m1->cpus[0];
+    static uint64_t rip[PRED_LOOP_INSNS + 1], rax[PRED_LOOP_INSNS + 1];
+    uint64_t base = c1->icount;
+    for (unsigned k = 1; k <= PRED_LOOP_INSNS; k++) {
+        vp_cpu_exec(c1, 1);
+        ck_assert_uint_eq(c1->icount - base, k);
+        rip[k] = c1->rip;
+        rax[k] = c1->gpr[R_AX];
+    }
+    ck_assert_uint_eq(c1->gpr[R_AX], 150);
+    ck_assert_uint_eq(rip[PRED_LOOP_INSNS], CODE + sizeof(pred_loop) - 1);
+
+    /* Budgets of 1 to 7 instructions in turn, and one run to the end. */
+    vp_machine *m2 = pred_machine();
+    vp_cpu *c2 = m2->cpus[0];
+    uint64_t done = 0;
+    for (unsigned step = 1; done < PRED_LOOP_INSNS; step = step % 7 + 1) {
+        uint64_t n = step;
+        if (done + n > PRED_LOOP_INSNS)
+            n = PRED_LOOP_INSNS - done;
+        vp_cpu_exec(c2, n);
+        done = c2->icount - base;
+        ck_assert_msg(done <= PRED_LOOP_INSNS, "ran past the budget");
+        ck_assert_msg(c2->rip == rip[done] && c2->gpr[R_AX] == rax[done],
+                      "after %llu instructions: rip %#llx rax %llu, "
+                      "stepping gave rip %#llx rax %llu",
+                      (unsigned long long)done, (unsigned long long)c2->rip,
+                      (unsigned long long)c2->gpr[R_AX],
+                      (unsigned long long)rip[done],
+                      (unsigned long long)rax[done]);
+    }
+    vp_machine *m3 = pred_machine();
+    vp_cpu *c3 = m3->cpus[0];
+    vp_cpu_exec(c3, 100000);
+    ck_assert(c3->halted);
+    ck_assert_uint_eq(c3->gpr[R_AX], 150);
+    ck_assert_uint_eq(c3->icount - base, PRED_LOOP_INSNS + 1);  /* and HLT */
+    ck_assert_uint_eq(vp_flags(c3) & (FL_ZF | FL_CF), FL_ZF);
+    vp_machine_destroy(m1);
+    vp_machine_destroy(m2);
+    vp_machine_destroy(m3);
+}
+END_TEST
+
 static Suite *suite_cpu_core(void)
 {
     Suite *s = suite_create("cpu_core");
@@ -229,6 +301,7 @@ static Suite *suite_cpu_core(void)
     tcase_add_test(tc, test_smc);
     tcase_add_test(tc, test_decode_lengths);
     tcase_add_test(tc, test_bound);
+    tcase_add_test(tc, test_predicated_skip);
     suite_add_tcase(s, tc);
     return s;
 }
