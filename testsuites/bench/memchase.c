@@ -1,71 +1,20 @@
-/* memchase.c: tlbmiss.c's pointer chase over 64 MiB of distinct pages:
- * each load on a different 4 KiB page, in an order that reuses a page
- * only after all 16384 have been visited, so that every load misses the
- * TLB and costs a full 4-level page walk, and also misses the host's
- * caches and its own TLB. One iteration: 4 instructions.
+/* memchase.c: chase.h's pointer chase over 64 MiB of distinct pages
+ * (physical 128..192 MiB): every load misses the TLB and costs a full
+ * 4-level page walk, and also misses the host's caches and its own TLB.
  *
  * A reference, not one of the benchmarks the 4x goal is held to: its
  * time is mostly the host's memory latency, which host/memchase_native.c
- * measures (docs/bench.md). It was the tlbmiss benchmark until the
- * fourth session.
- *
- * The region is virtual 1 GiB..1 GiB+64 MiB (unused by the runtime's
- * identity map, which is split here: its 2 MiB entries there are replaced
- * by 32 page tables) onto physical 128..192 MiB (free: the image and the
- * page allocator stay far below). Needs 192 MiB of RAM (256 by default).
+ * measures with the same pages, order and offsets (docs/bench.md). It was
+ * the tlbmiss benchmark until the fourth session.
  */
-#include "bench.h"
+#include "chase.h"
 
-#define PAGES 16384u              /* 64 MiB of 4 KiB pages */
-#define PASSES 384u
-#define VBASE 0x40000000ull      /* 1 GiB */
-#define PBASE (128ull << 20)
 #define WANT 0x0018bfffbe800000ull /* the checksum every engine computes */
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
-
-/* A full-period LCG mod 2^14 (Hull-Dobell: c odd, a-1 divisible by 4):
- * also full period mod 256, so a direct-mapped 256-entry TLB index is
- * reused only every 256 loads, by a different page each time. */
-static inline uint32_t next_page(uint32_t p) { return (p * 5u + 0x2D5Bu) & (PAGES - 1); }
-static inline uint64_t slot(uint32_t p) { return VBASE + (uint64_t)p * 4096 + ((p * 328u) & 0xFF8u); }
+/* Offsets spread over the page, 8-byte aligned. */
+static uint32_t slot_off(uint32_t p) { return (p * 328u) & 0xFF8u; }
 
 void test_main(void)
 {
-    const struct multiboot_info *mbi = multiboot();
-    if (mbi && (mbi->flags & MBI_MEM) && mbi->mem_upper < (191u << 10))
-        report_abort("memory", "needs 192 MiB of RAM, found %u KiB above 1 MiB", mbi->mem_upper);
-
-    /* The page directory for 1 GiB..2 GiB, found through the runtime's map. */
-    uint64_t *pdpt = (uint64_t *)(uintptr_t)(vp_pml4[0] & PTE_ADDR);
-    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[1] & PTE_ADDR);
-    for (unsigned k = 0; k < PAGES / 512; k++) {
-        uint64_t *pt = alloc_page();
-        for (unsigned e = 0; e < 512; e++)
-            pt[e] = (PBASE + ((uint64_t)k * 512 + e) * 4096) | PTE_P | PTE_RW;
-        pd[k] = (uint64_t)(uintptr_t)pt | PTE_P | PTE_RW;
-    }
-    write_cr3(read_cr3());
-
-    /* Each page holds the address of the next one (a store per page). */
-    uint32_t p = 0;
-    for (unsigned k = 0; k < PAGES; k++) {
-        uint32_t q = next_page(p);
-        *(volatile uint64_t *)(uintptr_t)slot(p) = slot(q);
-        p = q;
-    }
-
-    uint64_t ptr = slot(0), sum = 0, n = (uint64_t)PAGES * PASSES;
-    __asm__ volatile(
-        "1:\n\t"
-        "mov (%[p]), %[p]\n\t"
-        "add %[p], %[s]\n\t"
-        "dec %[n]\n\t"
-        "jnz 1b\n\t"
-        : [p] "+r"(ptr), [s] "+r"(sum), [n] "+r"(n)
-        :
-        : "cc", "memory");
-    bench_done("memchase", sum ^ ptr, WANT, (uint64_t)PAGES * PASSES);
+    chase("memchase", CHASE_PAGES, slot_off, WANT);
 }

@@ -850,6 +850,30 @@ static void g_shift(gctx *g, const tmpl *t)
     emit(g, &in);
 }
 
+/* ADD, OR, AND, SUB or XOR (at random) on register dst, of `size` (4 or
+ * 8) bytes, with a register (rsrc) or an immediate source. */
+static ins alu_on_reg(gctx *g, unsigned dst, unsigned size, bool rsrc)
+{
+    static const uint8_t alus[5] = {0, 1, 4, 5, 6}; /* ADD OR AND SUB XOR */
+    unsigned op = alus[rn(&g->r, 5)];
+    ins in;
+    if (rsrc) {
+        in = mk(0, (uint8_t)(op * 8 + 1));             /* E, G */
+        in.regf = (uint8_t)rreg(g);
+    } else {
+        bool ib = rp(&g->r, 50);
+        in = mk(0, ib ? 0x83 : 0x81);
+        in.regf = (uint8_t)op;
+        in.immsz = ib ? 1 : 4;
+        in.imm = rnext(&g->r);
+    }
+    in.modrm = true;
+    in.e = ereg(dst);
+    osz(g, &in, size);
+    alu_flags(&in, op);
+    return in;
+}
+
 /* MOV r, r and an operation on the copy, of the same size: a shift by an
  * immediate or ALU with a register or an immediate. Vanderpool runs such
  * a pair as one handler (ops_fast.c, "register copy followed by an
@@ -885,24 +909,7 @@ static void g_movop(gctx *g, const tmpl *t)
         osz(g, &in, size);
         shift_fx(&in, op, size, true, count);
     } else {
-        static const uint8_t alus[5] = {0, 1, 4, 5, 6}; /* ADD OR AND SUB XOR */
-        unsigned op = alus[rn(&g->r, 5)];
-        if (k == 1) {
-            in = mk(0, (uint8_t)(op * 8 + 1));         /* E, G */
-            in.modrm = true;
-            in.e = ereg(dst);
-            in.regf = (uint8_t)rreg(g);
-        } else {
-            bool ib = rp(&g->r, 50);
-            in = mk(0, ib ? 0x83 : 0x81);
-            in.modrm = true;
-            in.regf = (uint8_t)op;
-            in.e = ereg(dst);
-            in.immsz = ib ? 1 : 4;
-            in.imm = rnext(&g->r);
-        }
-        osz(g, &in, size);
-        alu_flags(&in, op);
+        in = alu_on_reg(g, dst, size, k == 1);
     }
     emit(g, &in);
 }
@@ -1255,24 +1262,9 @@ static void g_jcc_alu(gctx *g, const tmpl *t)
     emit_raw(g, b, rel32 ? 6 : 2, cc_reads(cc), 0, 0);
     unsigned start = g->g->len;
     unsigned size = g->mode == 64 && rp(&g->r, 50) ? 8 : 4;
-    static const uint8_t alus[5] = {0, 1, 4, 5, 6}; /* ADD OR AND SUB XOR */
-    unsigned op = alus[rn(&g->r, 5)];
-    ins in;
-    if (rp(&g->r, 50)) {
-        in = mk(0, (uint8_t)(op * 8 + 1));             /* E, G */
-        in.modrm = true;
-        in.regf = (uint8_t)rreg(g);
-    } else {
-        bool ib = rp(&g->r, 50);
-        in = mk(0, ib ? 0x83 : 0x81);
-        in.modrm = true;
-        in.regf = (uint8_t)op;
-        in.immsz = ib ? 1 : 4;
-        in.imm = rnext(&g->r);
-    }
-    in.e = ereg(wreg_sz(g, size));
-    osz(g, &in, size);
-    alu_flags(&in, op);
+    unsigned dst = wreg_sz(g, size);
+    bool rsrc = rp(&g->r, 50);
+    ins in = alu_on_reg(g, dst, size, rsrc);
     /* It may not run: the flags it sets are not known to be defined
      * after it, and those left undefined before stay so. */
     in.def = 0;
