@@ -132,30 +132,25 @@ static inline uint64_t rdtsc(void)
     return (uint64_t)hi << 32 | lo;
 }
 
-#define VP_DEFINE_CR(n)                                                              \
-    static inline uint64_t read_cr##n(void)                                          \
-    { uint64_t v; __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v)); return v; }      \
-    static inline void write_cr##n(uint64_t v)                                       \
-    { __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); }
-VP_DEFINE_CR(0)
-VP_DEFINE_CR(2)
-VP_DEFINE_CR(3)
-VP_DEFINE_CR(4)
-VP_DEFINE_CR(8)
-#undef VP_DEFINE_CR
-
-#define VP_DEFINE_DR(n)                                                              \
-    static inline uint64_t read_dr##n(void)                                          \
-    { uint64_t v; __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v)); return v; }      \
-    static inline void write_dr##n(uint64_t v)                                       \
-    { __asm__ volatile("mov %0, %%dr" #n ::"r"(v) : "memory"); }
-VP_DEFINE_DR(0)
-VP_DEFINE_DR(1)
-VP_DEFINE_DR(2)
-VP_DEFINE_DR(3)
-VP_DEFINE_DR(6)
-VP_DEFINE_DR(7)
-#undef VP_DEFINE_DR
+/* read_crN/write_crN and read_drN/write_drN: MOV from and to control and
+ * debug registers. */
+#define VP_DEFINE_SYSREG(kind, n)                                                    \
+    static inline uint64_t read_##kind##n(void)                                      \
+    { uint64_t v; __asm__ volatile("mov %%" #kind #n ", %0" : "=r"(v)); return v; }  \
+    static inline void write_##kind##n(uint64_t v)                                   \
+    { __asm__ volatile("mov %0, %%" #kind #n ::"r"(v) : "memory"); }
+VP_DEFINE_SYSREG(cr, 0)
+VP_DEFINE_SYSREG(cr, 2)
+VP_DEFINE_SYSREG(cr, 3)
+VP_DEFINE_SYSREG(cr, 4)
+VP_DEFINE_SYSREG(cr, 8)
+VP_DEFINE_SYSREG(dr, 0)
+VP_DEFINE_SYSREG(dr, 1)
+VP_DEFINE_SYSREG(dr, 2)
+VP_DEFINE_SYSREG(dr, 3)
+VP_DEFINE_SYSREG(dr, 6)
+VP_DEFINE_SYSREG(dr, 7)
+#undef VP_DEFINE_SYSREG
 
 static inline uint64_t read_rflags(void)
 {
